@@ -1,0 +1,72 @@
+"""fetchall: fetch many URLs concurrently, with structured failure modes.
+
+The public API is what ``__all__`` lists. Names are imported on first use, so that
+``fetchall --version`` and ``--help`` start without loading aiohttp.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from fetchall.api import Report, fetch_all, stream
+    from fetchall.engine import Run, Stopper, StopReason
+    from fetchall.inputs import Shard
+    from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary
+    from fetchall.options import AcceptedStatuses, Options
+    from fetchall.report import ErrorGroup
+
+_EXPORTS = {
+    "AcceptedStatuses": "fetchall.options",
+    "ErrorGroup": "fetchall.report",
+    "ErrorKind": "fetchall.models",
+    "FetchError": "fetchall.models",
+    "Job": "fetchall.models",
+    "Mode": "fetchall.models",
+    "Options": "fetchall.options",
+    "Report": "fetchall.api",
+    "Result": "fetchall.models",
+    "Run": "fetchall.engine",
+    "Shard": "fetchall.inputs",
+    "StopReason": "fetchall.engine",
+    "Stopper": "fetchall.engine",
+    "Summary": "fetchall.models",
+    "fetch_all": "fetchall.api",
+    "stream": "fetchall.api",
+}
+
+__all__ = [
+    "AcceptedStatuses",
+    "ErrorGroup",
+    "ErrorKind",
+    "FetchError",
+    "Job",
+    "Mode",
+    "Options",
+    "Report",
+    "Result",
+    "Run",
+    "Shard",
+    "StopReason",
+    "Stopper",
+    "Summary",
+    "__version__",
+    "fetch_all",
+    "stream",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fetchall' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,5 @@
+"""``python -m fetchall``."""
+
+from fetchall.cli import main
+
+main()

@@ -1,0 +1,122 @@
+"""The library API: the three modes over any iterable or async iterable of URLs (contract §11).
+
+    import asyncio, fetchall
+
+    report = asyncio.run(fetchall.fetch_all(["https://example.com/"], limit=5))
+    print(report.summary.ok, [r.status for r in report.results])
+
+:func:`fetch_all` collects a :class:`Report`; :func:`stream` hands results over as they
+complete, for runs too large to hold.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from fetchall.engine import Run, StopReason
+from fetchall.models import Job, Mode, Result, Summary
+from fetchall.options import Options
+from fetchall.report import ErrorGroup, ErrorGroups
+
+URLs = Iterable[str | Job] | AsyncIterable[str | Job]
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A finished run: its summary, every result in input order, and the failures grouped."""
+
+    mode: Mode
+    summary: Summary
+    results: tuple[Result, ...]
+    errors: tuple[ErrorGroup, ...]
+
+
+def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
+    return replace(options or Options(), **overrides)
+
+
+async def _jobs(urls: URLs) -> AsyncIterator[Job]:
+    """Number plain URL strings as jobs; jobs pass through as they are."""
+    index = 0
+    if isinstance(urls, AsyncIterable):
+        async for item in urls:
+            yield item if isinstance(item, Job) else Job(index, item, f"item:{index + 1}")
+            index += 1
+    else:
+        for item in urls:
+            yield item if isinstance(item, Job) else Job(index, item, f"item:{index + 1}")
+            index += 1
+
+
+async def fetch_all(
+    urls: URLs,
+    *,
+    mode: Mode | str = Mode.INDEPENDENT,
+    options: Options | None = None,
+    **overrides: Any,
+) -> Report:
+    """Fetch every URL by the rule of ``mode`` and return the whole report.
+
+    ``options`` (or keyword overrides of its fields, e.g. ``limit=50, timeout=5``) shape the
+    run. Failures are values in the report, never exceptions; only a bad option raises
+    ``ValueError``.
+    """
+    run_mode = Mode(mode)
+    results: list[Result] = []
+    errors = ErrorGroups()
+
+    def collect(result: Result) -> None:
+        results.append(result)
+        errors.add(result)
+
+    summary = await Run(run_mode, _options(options, overrides), collect).execute(_jobs(urls))
+    results.sort(key=lambda r: r.index)
+    return Report(run_mode, summary, tuple(results), tuple(errors.groups()))
+
+
+@contextlib.asynccontextmanager
+async def stream(
+    urls: URLs,
+    *,
+    mode: Mode | str = Mode.INDEPENDENT,
+    options: Options | None = None,
+    **overrides: Any,
+) -> AsyncIterator[AsyncIterator[Result]]:
+    """Results as they complete, inside a scope that owns the run::
+
+        async with fetchall.stream(urls, limit=20) as results:
+            async for result in results:
+                print(result.url, result.ok)
+
+    Leaving the ``async with`` early stops the run: every fetch still going is cancelled,
+    and no task or connection outlives the block.
+    """
+    queue: asyncio.Queue[Result | None] = asyncio.Queue()
+    run = Run(Mode(mode), _options(options, overrides), queue.put_nowait)
+
+    async def execute() -> None:
+        try:
+            await run.execute(_jobs(urls))
+        finally:
+            queue.put_nowait(None)
+
+    async def results() -> AsyncIterator[Result]:
+        while (result := await queue.get()) is not None:
+            yield result
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(execute())
+            try:
+                yield results()
+            finally:
+                run.stopper.stop(StopReason.INTERRUPTED)
+    except BaseExceptionGroup as group_error:
+        # The caller's own exception comes back as itself, not wrapped by the group.
+        if len(group_error.exceptions) == 1:
+            raise group_error.exceptions[0] from None
+        raise

@@ -1,0 +1,374 @@
+"""The ``fetchall`` command: parse options, run the engine, write the report, exit.
+
+Nothing here fetches or formats: it wires inputs → engine → formatter → stdout, and turns
+signals, a closed pipe and bad options into the exit statuses of contract §10. Heavy modules
+(aiohttp, asyncio's machinery) are imported only once a run starts, so ``--version`` and
+``--help`` stay quick.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import sys
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import click
+
+from fetchall import __version__
+from fetchall.formats import Format
+from fetchall.models import Mode
+from fetchall.options import DEFAULT_USER_AGENT, AcceptedStatuses, parse_header, parse_size
+
+if TYPE_CHECKING:
+    from fetchall.engine import Run
+    from fetchall.inputs import Shard, _Source
+    from fetchall.models import Job, Result, Summary
+    from fetchall.options import Options
+
+
+class ExitStatus(enum.IntEnum):
+    """Exit statuses (contract §10). 2 is click's own for usage errors."""
+
+    SUCCESS = 0
+    FAILURE = 1
+    USAGE = 2
+    SIGPIPE = 141
+    SIGINT = 130
+    SIGTERM = 143
+
+
+class OneLineUsageError(click.UsageError):
+    """A usage error shown as a single ``fetchall: error: …`` line, as scripts expect."""
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"fetchall: error: {self.format_message()}", err=True)
+
+
+class _Parsed(click.ParamType[Any, Any]):
+    """A click type that parses with one of our ``parse`` functions (ValueError = bad value)."""
+
+    def __init__(self, name: str, parse: Any) -> None:
+        self.name = name
+        self._parse = parse
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return self._parse(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
+
+
+# A header value may hold spaces, so FETCHALL_HEADER holds one header per line.
+class _HeaderType(_Parsed):
+    # A header value may hold spaces, so FETCHALL_HEADER holds one header per line.
+    envvar_list_splitter = "\n"
+
+
+HEADER = _HeaderType("header", parse_header)
+
+
+class _Command(click.Command):
+    """A click command whose usage errors are one line on stderr and exit 2 (contract §1)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        kwargs["standalone_mode"] = False
+        try:
+            status = super().main(*args, **kwargs)
+        except click.UsageError as exc:
+            message = exc.format_message()
+            if not isinstance(exc, OneLineUsageError):
+                message += " (see fetchall --help)"
+            click.echo(f"fetchall: error: {message}", err=True)
+            sys.exit(ExitStatus.USAGE)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            sys.exit(ExitStatus.SIGINT)
+        sys.exit(status or 0)
+
+
+def _shard_type() -> _Parsed:
+    def parse(text: str) -> Shard:
+        from fetchall.inputs import Shard  # noqa: PLC0415 (keeps --help import-light)
+
+        return Shard.parse(text)
+
+    return _Parsed("K/N", parse)
+
+
+@click.command(
+    cls=_Command,
+    context_settings={
+        "auto_envvar_prefix": "FETCHALL",
+        "show_default": True,
+        "help_option_names": ["-h", "--help"],
+        "max_content_width": 100,
+    },
+    epilog="Every option can also be set as FETCHALL_<OPTION> in the environment "
+    "(FETCHALL_LIMIT=50; FETCHALL_HEADER holds one header per line). "
+    "Exit status: 0 success, 1 failure, 2 usage error, 130/143 interrupted, 141 output closed.",
+)
+@click.argument("inputs", metavar="[INPUT]...", nargs=-1, envvar="FETCHALL_INPUT")
+@click.option(
+    "--mode",
+    type=click.Choice([m.value for m in Mode]),
+    default=Mode.INDEPENDENT.value,
+    help="independent: every URL on its own; all: first failure cancels all; "
+    "first: first success wins.",
+)
+@click.option(
+    "--format",
+    "format",
+    type=click.Choice([f.value for f in Format]),
+    default=Format.TEXT.value,
+    help="Report format on standard output.",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=10, help="Requests in flight at once.")
+@click.option("--per-host", type=click.IntRange(min=1), help="Requests in flight to one host.")
+@click.option("--rate", type=POSITIVE_SECONDS, help="Request starts per second, at most.")
+@click.option("--timeout", type=POSITIVE_SECONDS, default=30.0, help="Seconds per attempt.")
+@click.option("--connect-timeout", type=POSITIVE_SECONDS, default=10.0, help="Seconds to connect.")
+@click.option("--deadline", type=POSITIVE_SECONDS, help="Seconds for the whole run.")
+@click.option("--retries", type=click.IntRange(min=0), default=0, help="Retries per URL.")
+@click.option(
+    "--retry-backoff", type=click.FloatRange(min=0), default=0.5, help="First backoff, seconds."
+)
+@click.option(
+    "--max-failures",
+    type=click.IntRange(min=1),
+    help="independent: stop after this many failures.",
+)
+@click.option(
+    "--stagger", type=click.FloatRange(min=0), default=0.0, help="Seconds between racers (first)."
+)
+@click.option(
+    "--accept",
+    type=_Parsed("codes", AcceptedStatuses.parse),
+    default="200-299",
+    help="Statuses that count as success, e.g. 200-299,304.",
+)
+@click.option(
+    "--max-redirects", type=click.IntRange(min=0), default=10, help="Redirects to follow."
+)
+@click.option("-X", "--method", default="GET", help="HTTP method.")
+@click.option(
+    "-H", "--header", "header", type=HEADER, multiple=True, help="'Name: value'; repeatable."
+)
+@click.option("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header.")
+@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.option("--max-size", type=_Parsed("size", parse_size), help="Largest body: 500K, 10M, 1G.")
+@click.option("--shard", type=_shard_type(), help="Keep only shard K of N of the input, e.g. 2/4.")
+@click.option("-q", "--quiet", is_flag=True, help="text: leave out the ok lines.")
+@click.option("-v", "--verbose", is_flag=True, help="Log retries and redirects to stderr.")
+@click.version_option(
+    __version__, "--version", prog_name="fetchall", message="%(prog)s %(version)s"
+)
+def command(inputs: tuple[str, ...], **params: Any) -> None:
+    """Fetch every URL in the INPUTs concurrently and report each result.
+
+    Each INPUT is a file of URLs (one per line, # comments), - for standard input, or a URL.
+    With no INPUT, standard input is read.
+    """
+    settings = _Settings.from_params(inputs, params)
+    sys.exit(settings.execute())
+
+
+@dataclass(frozen=True)
+class _Settings:
+    """The command line, checked: what to read, how to fetch, how to report."""
+
+    inputs: tuple[str, ...]
+    mode: Mode
+    format: Format
+    options: Options
+    shard: Shard | None
+    quiet: bool
+    verbose: bool
+
+    @classmethod
+    def from_params(cls, inputs: tuple[str, ...], params: dict[str, Any]) -> _Settings:
+        from fetchall.options import Options  # noqa: PLC0415 (import-light --help)
+
+        if not inputs:
+            if sys.stdin is None or sys.stdin.isatty():
+                raise OneLineUsageError("no INPUT given and standard input is a terminal")
+            inputs = ("-",)
+        try:
+            options = Options(
+                limit=params["limit"],
+                per_host=params["per_host"],
+                rate=params["rate"],
+                timeout=params["timeout"],
+                connect_timeout=params["connect_timeout"],
+                deadline=params["deadline"],
+                retries=params["retries"],
+                retry_backoff=params["retry_backoff"],
+                max_failures=params["max_failures"],
+                stagger=params["stagger"],
+                accept=params["accept"],
+                max_redirects=params["max_redirects"],
+                method=params["method"].upper(),
+                headers=tuple(params["header"]),
+                user_agent=params["user_agent"],
+                insecure=params["insecure"],
+                max_size=params["max_size"],
+            )
+        except ValueError as exc:
+            raise OneLineUsageError(str(exc)) from None
+        return cls(
+            inputs=inputs,
+            mode=Mode(params["mode"]),
+            format=Format(params["format"]),
+            options=options,
+            shard=params["shard"],
+            quiet=params["quiet"],
+            verbose=params["verbose"],
+        )
+
+    def execute(self) -> int:
+        """Run and return the exit status."""
+        import asyncio  # noqa: PLC0415 (kept out of --help and --version)
+        import logging  # noqa: PLC0415
+
+        from fetchall.inputs import InputError, open_sources  # noqa: PLC0415
+
+        logging.basicConfig(
+            level=logging.INFO if self.verbose else logging.WARNING,
+            format="fetchall: %(message)s",
+            stream=sys.stderr,
+        )
+        if self.options.insecure:
+            click.echo("fetchall: warning: --insecure: TLS certificates are not verified", err=True)
+        try:
+            sources = open_sources(self.inputs)
+        except InputError as exc:
+            raise OneLineUsageError(str(exc)) from None
+        return asyncio.run(_Session(self).run(sources))
+
+
+class _Session:
+    """One run of the command inside the event loop: signals, output, exit status."""
+
+    def __init__(self, settings: _Settings) -> None:
+        self.settings = settings
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        self.formatter = settings.format.formatter(settings.mode, quiet=settings.quiet, color=color)
+        self.output_closed = False
+        self.signal: int | None = None
+        self.run_: Run | None = None
+
+    async def run(self, sources: list[_Source]) -> int:
+        from fetchall.engine import Run  # noqa: PLC0415
+        from fetchall.inputs import InputError, JobReader  # noqa: PLC0415
+
+        reader = JobReader(sources, self.settings.shard)
+        try:
+            jobs = aiter(reader)
+            try:
+                first = await anext(jobs, None)
+            except InputError as exc:
+                _usage_exit(str(exc))
+            if first is None:
+                _usage_exit(f"no URLs in input: {', '.join(self.settings.inputs)}")
+            self.run_ = Run(self.settings.mode, self.settings.options, self.write_result)
+            with self._signals_handled():
+                summary = await self.run_.execute(_chain(first, jobs))
+        finally:
+            reader.close()
+        if not self.output_closed:
+            self._write(self.formatter.end(summary))
+        return self._exit_status(summary)
+
+    def write_result(self, result: Result) -> None:
+        """Write a result's text at once, so that results appear as they complete."""
+        self._write(self.formatter.result(result))
+
+    def _write(self, text: str) -> None:
+        if not text or self.output_closed:
+            return
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self._close_output()
+
+    def _close_output(self) -> None:
+        """The reader of stdout went away: stop at once, quietly (contract §10)."""
+        from fetchall.engine import StopReason  # noqa: PLC0415
+
+        self.output_closed = True
+        # Python would report the pipe again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        if self.run_ is not None:
+            self.run_.stopper.stop(StopReason.OUTPUT_CLOSED)
+
+    def _exit_status(self, summary: Summary) -> int:
+        import signal  # noqa: PLC0415
+
+        if self.output_closed:
+            return ExitStatus.SIGPIPE
+        if self.signal == signal.SIGINT:
+            return ExitStatus.SIGINT
+        if self.signal == signal.SIGTERM:
+            return ExitStatus.SIGTERM
+        return ExitStatus.SUCCESS if summary.succeeded else ExitStatus.FAILURE
+
+    def _signals_handled(self) -> Any:
+        import asyncio  # noqa: PLC0415
+        import contextlib  # noqa: PLC0415
+        import signal  # noqa: PLC0415
+
+        from fetchall.engine import StopReason  # noqa: PLC0415
+
+        loop = asyncio.get_running_loop()
+
+        def on_signal(signum: int) -> None:
+            if self.signal is not None and signum == signal.SIGINT:
+                # A second Ctrl-C: the user does not want to wait for a clean stop.
+                os._exit(ExitStatus.SIGINT)
+            self.signal = signum
+            assert self.run_ is not None
+            self.run_.stopper.stop(StopReason.INTERRUPTED)
+
+        @contextlib.contextmanager
+        def handled() -> Any:
+            installed = []
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                    loop.add_signal_handler(signum, on_signal, signum)
+                    installed.append(signum)
+            try:
+                yield
+            finally:
+                for signum in installed:
+                    loop.remove_signal_handler(signum)
+
+        return handled()
+
+
+async def _chain(first: Job, rest: Any) -> Any:
+    yield first
+    async for job in rest:
+        yield job
+
+
+def _usage_exit(message: str) -> NoReturn:
+    raise OneLineUsageError(message)
+
+
+def main() -> None:
+    """Console entry point (``fetchall`` and ``python -m fetchall``)."""
+    command(prog_name="fetchall")
+
+
+__all__ = ["ExitStatus", "command", "main"]

@@ -1,0 +1,394 @@
+"""Fetch one job: attempts, retries, redirects, body limits, and the one place where aiohttp's
+exceptions become fetchall's error kinds.
+
+A :class:`Fetcher` owns the run's single ``aiohttp.ClientSession``. Redirects are followed by
+aiohttp itself; a trace hook paces every hop after the first through ``--rate``, and the first
+hop of each attempt is paced before the attempt's timeout starts, so that waiting for the
+pacer never eats into ``--timeout``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import os
+import random
+import ssl
+import time
+from collections.abc import Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass
+from types import SimpleNamespace, TracebackType
+from typing import Protocol, Self
+
+import aiohttp
+from yarl import URL
+
+from fetchall.limits import HostSlots, Pacer
+from fetchall.models import ErrorKind, FetchError, Job, Result, failed_result
+from fetchall.options import Options
+from fetchall.urls import InvalidURL, parse_url, redact
+
+log = logging.getLogger("fetchall")
+
+RETRYABLE_KINDS = frozenset({ErrorKind.CONNECT, ErrorKind.PROTOCOL, ErrorKind.TIMEOUT})
+RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
+MAX_RETRY_AFTER = 60.0
+_CHUNK = 64 * 1024
+
+
+class BodySink(Protocol):
+    """Where a body goes while it downloads; see :mod:`fetchall.saving`."""
+
+    def write(self, data: bytes) -> None:
+        """Append a chunk."""
+
+    def commit(self) -> str:
+        """The body is complete and accepted: make it visible; return its path."""
+
+    def discard(self) -> None:
+        """The body is not wanted: leave nothing behind."""
+
+
+class BodyStore(Protocol):
+    """Gives each job a :class:`BodySink` for its successful body."""
+
+    def open(self, url: URL) -> BodySink:
+        """A sink for the body of ``url``."""
+
+
+class FetchFailed(Exception):
+    """Internal: one attempt failed; carries the error value and what was seen of the response."""
+
+    def __init__(self, error: FetchError, response: _Response | None = None) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.response = response
+
+
+@dataclass(frozen=True, slots=True)
+class _Response:
+    status: int
+    final_url: str
+    content_type: str | None
+    bytes: int
+    retry_after: float | None
+    saved_to: str | None
+
+
+class Fetcher:
+    """Fetches jobs with one shared session under the run's bounds. Use as ``async with``."""
+
+    def __init__(self, options: Options, store: BodyStore | None = None) -> None:
+        self._options = options
+        self._store = store
+        self._in_flight = asyncio.Semaphore(options.limit)
+        self._hosts = HostSlots(options.per_host) if options.per_host else None
+        self._pacer = Pacer(options.rate) if options.rate else None
+        self._timeout = aiohttp.ClientTimeout(
+            total=options.timeout, sock_connect=options.connect_timeout
+        )
+        self._stack = AsyncExitStack()
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Self:
+        options = self._options
+        trace = aiohttp.TraceConfig()
+        trace.on_request_start.append(self._on_request_start)
+        trace.on_request_redirect.append(self._on_request_redirect)
+        connector = aiohttp.TCPConnector(
+            # Our own semaphore already bounds requests; the connector bounds sockets the same
+            # way so that a redirect hop can never open one more connection than allowed.
+            limit=options.limit,
+            limit_per_host=options.per_host or 0,
+            ssl=not options.insecure,
+        )
+        headers = {"User-Agent": options.user_agent}
+        session = aiohttp.ClientSession(
+            connector=connector,
+            headers=headers,
+            trace_configs=[trace],
+            trust_env=True,  # HTTP_PROXY, HTTPS_PROXY and NO_PROXY (contract §6)
+            auto_decompress=True,
+        )
+        self._session = await self._stack.enter_async_context(session)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stack.aclose()
+
+    async def fetch(self, job: Job) -> Result:
+        """Fetch ``job`` with retries; every outcome but cancellation is a :class:`Result`."""
+        started = time.monotonic()
+        try:
+            url = parse_url(job.url)
+        except InvalidURL as exc:
+            return _invalid(job, exc)
+        attempts = 0
+        while True:
+            attempts += 1
+            try:
+                response = await self._attempt(url)
+            except FetchFailed as failure:
+                if attempts > self._options.retries or not _retryable(failure):
+                    return _failure(job, failure, attempts, started)
+                delay = self._backoff(attempts, failure.response)
+                log.info(
+                    "retry %d/%d in %.2f s: %s (%s)",
+                    attempts,
+                    self._options.retries,
+                    delay,
+                    redact(job.url),
+                    failure.error.message,
+                )
+                await asyncio.sleep(delay)
+                continue
+            return Result(
+                url=redact(job.url),
+                index=job.index,
+                source=job.source,
+                ok=True,
+                status=response.status,
+                final_url=response.final_url,
+                bytes=response.bytes,
+                elapsed_ms=_ms_since(started),
+                attempts=attempts,
+                content_type=response.content_type,
+                saved_to=response.saved_to,
+                error=None,
+            )
+
+    def _backoff(self, attempts: int, response: _Response | None) -> float:
+        """Exponential backoff with "equal jitter", never shorter than a ``Retry-After``."""
+        base = self._options.retry_backoff * 2.0 ** (attempts - 1)
+        delay = base / 2 + random.uniform(0, base / 2)
+        if response is not None and response.retry_after is not None:
+            delay = max(delay, response.retry_after)
+        return delay
+
+    async def _attempt(self, url: URL) -> _Response:
+        """One attempt: wait for the bounds, send, follow redirects, read the body."""
+        assert self._session is not None, "use Fetcher as an async context manager"
+        async with AsyncExitStack() as bounds:
+            if self._hosts is not None:
+                await bounds.enter_async_context(self._hosts.hold(url.host or ""))
+            await bounds.enter_async_context(self._in_flight)
+            if self._pacer is not None:
+                await self._pacer.wait()
+            with _mapped_errors():
+                return await self._send(url)
+
+    async def _send(self, url: URL) -> _Response:
+        assert self._session is not None
+        options = self._options
+        follow = options.max_redirects > 0
+        async with self._session.request(
+            options.method,
+            url,
+            headers=options.headers or None,
+            allow_redirects=follow,
+            # aiohttp fails once the redirects received reach max_redirects, so N+1 lets the
+            # contract's N hops through and fails on one more.
+            max_redirects=options.max_redirects + 1,
+            timeout=self._timeout,
+            trace_request_ctx=SimpleNamespace(paced=True),
+        ) as response:
+            final_url = redact(str(response.url))
+            status = response.status
+            accepted = status in options.accept
+            sink = self._store.open(response.url) if accepted and self._store else None
+            try:
+                size = await self._read_body(response, sink)
+            except BaseException:
+                if sink is not None:
+                    sink.discard()
+                raise
+            seen = _Response(
+                status=status,
+                final_url=final_url,
+                content_type=response.headers.get("Content-Type"),
+                bytes=size,
+                retry_after=_retry_after(response.headers.get("Retry-After")),
+                saved_to=sink.commit() if sink is not None else None,
+            )
+        if not accepted:
+            reason = f" {response.reason}" if response.reason else ""
+            raise FetchFailed(FetchError(ErrorKind.HTTP_STATUS, f"HTTP {status}{reason}"), seen)
+        return seen
+
+    async def _read_body(self, response: aiohttp.ClientResponse, sink: BodySink | None) -> int:
+        """Read the whole body, stopping at once past ``--max-size``; return its length."""
+        limit = self._options.max_size
+        declared = response.content_length
+        if limit is not None and declared is not None and declared > limit:
+            response.close()  # drop the connection rather than drain a body nobody wants
+            raise FetchFailed(FetchError(ErrorKind.TOO_LARGE, _too_large(limit, declared)))
+        size = 0
+        async for chunk in response.content.iter_chunked(_CHUNK):
+            size += len(chunk)
+            if limit is not None and size > limit:
+                response.close()
+                raise FetchFailed(FetchError(ErrorKind.TOO_LARGE, _too_large(limit, None)))
+            if sink is not None:
+                sink.write(chunk)
+        return size
+
+    async def _on_request_start(
+        self,
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestStartParams,
+    ) -> None:
+        request_context = context.trace_request_ctx
+        if request_context is not None and request_context.paced:
+            request_context.paced = False  # the first hop was paced before its timeout began
+            return
+        if self._pacer is not None:
+            await self._pacer.wait()
+
+    async def _on_request_redirect(
+        self,
+        session: aiohttp.ClientSession,
+        context: SimpleNamespace,
+        params: aiohttp.TraceRequestRedirectParams,
+    ) -> None:
+        location = params.response.headers.get("Location", "")
+        log.info(
+            "redirect %d: %s -> %s",
+            params.response.status,
+            redact(str(params.url)),
+            redact(location),
+        )
+
+
+def invalid_result(job: Job) -> Result | None:
+    """The ``invalid_url`` result for a job that cannot be fetched, or None if it can."""
+    try:
+        parse_url(job.url)
+    except InvalidURL as exc:
+        return _invalid(job, exc)
+    return None
+
+
+def _invalid(job: Job, exc: InvalidURL) -> Result:
+    return failed_result(job, FetchError(ErrorKind.INVALID_URL, f"{job.source} {exc}"))
+
+
+def _retryable(failure: FetchFailed) -> bool:
+    error = failure.error
+    if error.kind is ErrorKind.HTTP_STATUS:
+        return failure.response is not None and failure.response.status in RETRYABLE_STATUSES
+    return error.kind in RETRYABLE_KINDS
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), capped at 60."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        seconds = float(value)
+    else:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        seconds = float(when.timestamp() - time.time())
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def _too_large(limit: int, declared: int | None) -> str:
+    if declared is not None:
+        return f"body of {declared} bytes is over --max-size {limit}"
+    return f"body is over --max-size {limit} bytes"
+
+
+def _ms_since(started: float) -> int:
+    return round((time.monotonic() - started) * 1000)
+
+
+def _failure(job: Job, failure: FetchFailed, attempts: int, started: float) -> Result:
+    response = failure.response
+    result = failed_result(job, failure.error, attempts=attempts, elapsed_ms=_ms_since(started))
+    if response is None:
+        return result
+    return Result(
+        url=result.url,
+        index=job.index,
+        source=job.source,
+        ok=False,
+        status=response.status,
+        final_url=response.final_url,
+        bytes=response.bytes,
+        elapsed_ms=result.elapsed_ms,
+        attempts=attempts,
+        content_type=response.content_type,
+        saved_to=None,
+        error=failure.error,
+    )
+
+
+@contextmanager
+def _mapped_errors() -> Iterator[None]:
+    """Translate aiohttp and socket errors into :class:`FetchFailed` with the right kind."""
+    try:
+        yield
+    except FetchFailed:
+        raise
+    except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+        raise FetchFailed(error_for(exc)) from exc
+
+
+def error_for(exc: BaseException) -> FetchError:
+    """The fetchall error for an exception raised while fetching (contract §7)."""
+    kind, message = _classify(exc)
+    return FetchError(kind, message)
+
+
+def _classify(exc: BaseException) -> tuple[ErrorKind, str]:
+    # Order matters: aiohttp's classes inherit from one another and from OSError/TimeoutError.
+    if isinstance(exc, TimeoutError):
+        return ErrorKind.TIMEOUT, _timeout_message(exc)
+    if isinstance(exc, aiohttp.TooManyRedirects):
+        return ErrorKind.TOO_MANY_REDIRECTS, f"more than {len(exc.history) - 1} redirects"
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return ErrorKind.DNS, f"cannot resolve host {exc.host}"
+    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+        return ErrorKind.TLS, _oneline(exc)
+    if isinstance(exc, ssl.SSLError) or isinstance(exc.__cause__, ssl.SSLError):
+        return ErrorKind.TLS, _oneline(exc)
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        reason = os.strerror(exc.errno) if exc.errno else _oneline(exc)
+        return ErrorKind.CONNECT, f"cannot connect to {exc.host}:{exc.port}: {reason}"
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlRedirectClientError):
+        return ErrorKind.INVALID_URL, f"redirect to an unusable URL: {redact(str(exc))}"
+    if isinstance(exc, aiohttp.ServerDisconnectedError):
+        return ErrorKind.PROTOCOL, "server closed the connection without a complete response"
+    if isinstance(exc, aiohttp.ClientPayloadError):
+        return ErrorKind.PROTOCOL, f"body cut short: {_oneline(exc)}"
+    if isinstance(exc, aiohttp.ClientResponseError):
+        return ErrorKind.PROTOCOL, f"malformed response: {exc.message}"
+    if isinstance(exc, aiohttp.ClientOSError | ConnectionError):
+        return ErrorKind.PROTOCOL, f"connection broken: {_oneline(exc)}"
+    if isinstance(exc, OSError):
+        return ErrorKind.CONNECT, _oneline(exc)
+    return ErrorKind.PROTOCOL, _oneline(exc)
+
+
+def _timeout_message(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ConnectionTimeoutError):
+        return "connect timed out"
+    if isinstance(exc, aiohttp.SocketTimeoutError):
+        return "read timed out"
+    return "timed out"
+
+
+def _oneline(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    return " ".join(text.split())

@@ -1,0 +1,80 @@
+"""``text``: a line per result as it completes, then the grouped errors and a summary line.
+
+ok    200   1.2 KiB    35 ms  https://example.com/
+FAIL  404   0 B        12 ms  https://example.com/missing
+FAIL  timeout  timed out after 30.0 s  https://slow.example/
+"""
+
+from __future__ import annotations
+
+from fetchall.formats.base import shown_in_stream
+from fetchall.models import Mode, Result, Summary
+from fetchall.report import ErrorGroups
+
+MAX_URLS_PER_GROUP = 10
+
+_GREEN, _RED, _DIM, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[2m", "\x1b[0m"
+
+
+def human_size(size: int) -> str:
+    """``0 B``, ``512 B``, ``1.2 KiB``, ``3.4 MiB``."""
+    value = float(size)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{size} B" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def human_time(ms: int) -> str:
+    """``35 ms`` under a second, ``1.2 s`` above."""
+    return f"{ms} ms" if ms < 1000 else f"{ms / 1000:.1f} s"
+
+
+class TextFormat:
+    """For people: aligned result lines, failures grouped by kind, one summary line."""
+
+    def __init__(self, mode: Mode, *, quiet: bool = False, color: bool = False) -> None:
+        self._mode = mode
+        self._quiet = quiet
+        self._color = color
+        self._errors = ErrorGroups(keep_urls=MAX_URLS_PER_GROUP)
+
+    def result(self, result: Result) -> str:
+        """The line for ``result``, or nothing for the results this mode does not show."""
+        self._errors.add(result)
+        if not shown_in_stream(self._mode, result) or (self._quiet and result.ok):
+            return ""
+        return self._line(result) + "\n"
+
+    def end(self, summary: Summary) -> str:
+        """The grouped error report, then the summary line."""
+        lines: list[str] = []
+        groups = self._errors.groups()
+        if groups:
+            lines.append(self._paint("errors:", _RED))
+            for group in groups:
+                label = group.kind.value if group.status is None else f"{group.kind} {group.status}"
+                lines.append(f"  {label} ({group.count})")
+                lines.extend(f"    {url}" for url in group.urls)
+                if group.count > len(group.urls):
+                    lines.append(f"    … and {group.count - len(group.urls)} more")
+        lines.append(
+            f"{summary.ok} ok, {summary.failed} failed, {summary.cancelled} cancelled"
+            f" in {summary.elapsed_s:.2f} s"
+        )
+        return "\n".join(lines) + "\n"
+
+    def _line(self, result: Result) -> str:
+        if result.ok or result.status is not None:
+            word = self._paint("ok   ", _GREEN) if result.ok else self._paint("FAIL ", _RED)
+            return (
+                f"{word} {result.status!s:<5} {human_size(result.bytes):<10}"
+                f" {human_time(result.elapsed_ms):>7}  {result.url}"
+            )
+        assert result.error is not None
+        word = self._paint("FAIL ", _RED)
+        return f"{word} {result.error.kind.value}  {result.error.message}  {result.url}"
+
+    def _paint(self, text: str, color: str) -> str:
+        return f"{color}{text}{_RESET}" if self._color else text

@@ -1,0 +1,253 @@
+"""Turn input files, standard input and literal URLs into a stream of jobs (contract §1, §2).
+
+Reading happens in a daemon thread that hands batches of jobs to the event loop. Why a thread:
+a pipe or FIFO may block for ever, and a run that stops early (``first`` mode, a signal, a closed
+stdout) must be able to leave while a writer still holds standard input open. Why daemon: such a
+thread may sit in ``read()`` when the process exits, and nothing should wait for it.
+Backpressure keeps at most a few batches in memory, so a million-line file costs what a
+thousand-line one does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import stat
+import sys
+import threading
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+
+from fetchall.models import Job
+from fetchall.urls import MAX_LINE_BYTES
+
+_CHUNK = 64 * 1024
+_BATCHES_AHEAD = 4
+_BOM = b"\xef\xbb\xbf"
+
+
+class InputError(Exception):
+    """An input that cannot be used at all: missing, a directory, unreadable, or empty."""
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """Shard ``k`` of ``n`` (1-based): keep the URLs whose stable hash falls in it (§12)."""
+
+    k: int
+    n: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.k <= self.n:
+            raise ValueError(f"shard {self.k}/{self.n}: need 1 <= K <= N")
+
+    @classmethod
+    def parse(cls, spec: str) -> Shard:
+        """Parse ``K/N``; raise ValueError saying what is wrong."""
+        k_text, sep, n_text = spec.partition("/")
+        if not sep or not k_text.strip().isdigit() or not n_text.strip().isdigit():
+            raise ValueError(f"{spec!r} is not K/N, e.g. 2/4")
+        return cls(int(k_text), int(n_text))
+
+    def keeps(self, url: str) -> bool:
+        """Whether this shard owns ``url``; the same answer on every machine and Python."""
+        digest = hashlib.blake2b(url.encode("utf-8", "surrogateescape"), digest_size=8).digest()
+        return int.from_bytes(digest, "big") % self.n == self.k - 1
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """One INPUT argument, resolved: a literal URL, standard input, or a file path."""
+
+    name: str
+    kind: str  # "url" | "stdin" | "file"
+    fd: int | None = None  # regular files are opened up front so errors surface before fetching
+
+
+def is_literal_url(arg: str) -> bool:
+    """An INPUT containing ``://`` is a URL, not a path (contract §1)."""
+    return "://" in arg
+
+
+def open_sources(args: Iterable[str]) -> list[_Source]:
+    """Check every INPUT before anything is fetched; raise InputError naming the bad ones."""
+    sources: list[_Source] = []
+    problems: list[str] = []
+    for arg in args:
+        if is_literal_url(arg):
+            sources.append(_Source(arg, "url"))
+        elif arg == "-":
+            sources.append(_Source("-", "stdin"))
+        else:
+            try:
+                sources.append(_open_path(arg))
+            except OSError as exc:
+                problems.append(f"{arg}: {exc.strerror or exc}")
+    if problems:
+        for source in sources:
+            if source.fd is not None:
+                os.close(source.fd)
+        raise InputError("cannot read input " + "; ".join(problems))
+    return sources
+
+
+def _open_path(path: str) -> _Source:
+    info = os.stat(path)
+    if stat.S_ISDIR(info.st_mode):
+        raise IsADirectoryError(21, "is a directory")
+    if stat.S_ISREG(info.st_mode):
+        return _Source(path, "file", os.open(path, os.O_RDONLY))
+    # A FIFO or device: opening may block until a writer appears, so the reader thread does it.
+    if not os.access(path, os.R_OK):
+        raise PermissionError(13, "permission denied")
+    return _Source(path, "file")
+
+
+class LineSplitter:
+    """Split a byte stream into (1-based line number, line) pairs, CRLF or LF, chunk by chunk.
+
+    A line longer than the URL limit is cut to one byte over it, so that a binary file or a
+    gigabyte without a newline never sits whole in memory; the cut line is still rejected.
+    """
+
+    def __init__(self) -> None:
+        self._pending = bytearray()
+        self._overlong = False
+        self._number = 0
+
+    def feed(self, chunk: bytes) -> list[tuple[int, bytes]]:
+        """The lines that ``chunk`` completes."""
+        lines: list[tuple[int, bytes]] = []
+        start = 0
+        while (end := chunk.find(b"\n", start)) >= 0:
+            if not self._overlong:
+                self._pending += chunk[start:end]
+            self._number += 1
+            lines.append((self._number, bytes(self._pending[: MAX_LINE_BYTES + 1])))
+            self._pending.clear()
+            self._overlong = False
+            start = end + 1
+        if not self._overlong:
+            self._pending += chunk[start:]
+            if len(self._pending) > MAX_LINE_BYTES:
+                del self._pending[MAX_LINE_BYTES + 1 :]
+                self._overlong = True
+        return lines
+
+    def finish(self) -> list[tuple[int, bytes]]:
+        """The last line, when the stream does not end with a newline."""
+        if not self._pending:
+            return []
+        self._number += 1
+        line = bytes(self._pending)
+        self._pending.clear()
+        return [(self._number, line)]
+
+
+def jobs_from_lines(lines: Iterable[tuple[int, bytes]], name: str, first_index: int) -> list[Job]:
+    """Jobs from numbered lines: skip blanks and comments, strip a BOM and whitespace."""
+    jobs: list[Job] = []
+    index = first_index
+    for number, raw in lines:
+        line = raw[len(_BOM) :] if number == 1 and raw.startswith(_BOM) else raw
+        # surrogateescape keeps undecodable bytes visible to the validator, which rejects them.
+        text = line.decode("utf-8", "surrogateescape").strip()
+        if not text or text.startswith("#"):
+            continue
+        jobs.append(Job(index, text, f"{name}:{number}"))
+        index += 1
+    return jobs
+
+
+def read_jobs(fd: int, name: str, first_index: int) -> Iterator[list[Job]]:
+    """Batches of jobs from a file descriptor, one batch per read, so a slow pipe's lines
+    are handed on as soon as they arrive."""
+    splitter = LineSplitter()
+    index = first_index
+    while chunk := os.read(fd, _CHUNK):
+        if batch := jobs_from_lines(splitter.feed(chunk), name, index):
+            index = batch[-1].index + 1
+            yield batch
+    if batch := jobs_from_lines(splitter.finish(), name, index):
+        yield batch
+
+
+class JobReader:
+    """An async iterator of jobs read from the given sources, in order, by a daemon thread.
+
+    ``close()`` stops the thread at its next batch; jobs not read by then are never read.
+    """
+
+    def __init__(self, sources: list[_Source], shard: Shard | None = None) -> None:
+        self._sources = sources
+        self._shard = shard
+        self._queue: asyncio.Queue[list[Job] | BaseException | None] = asyncio.Queue()
+        self._room = threading.Semaphore(_BATCHES_AHEAD)
+        self._closed = threading.Event()
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._run, name="fetchall-input", daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        """Stop reading; a thread blocked in read() is left to die with the process."""
+        self._closed.set()
+        self._room.release()
+
+    async def __aiter__(self) -> AsyncIterator[Job]:
+        while True:
+            batch = await self._queue.get()
+            self._room.release()
+            if batch is None:
+                return
+            if isinstance(batch, BaseException):
+                raise batch
+            for job in batch:
+                yield job
+
+    def _hand_over(self, item: list[Job] | BaseException | None) -> bool:
+        self._room.acquire()
+        if self._closed.is_set():
+            return False
+        try:
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, item)
+        except RuntimeError:  # the loop is closed: nobody is listening any more
+            return False
+        return True
+
+    def _run(self) -> None:
+        try:
+            for batch in self._batches():
+                if not self._hand_over(batch):
+                    return
+            self._hand_over(None)
+        except OSError as exc:
+            self._hand_over(InputError(f"cannot read input: {exc}"))
+
+    def _batches(self) -> Iterator[list[Job]]:
+        index = 0
+        for source in self._sources:
+            if source.kind == "url":
+                batches: Iterator[list[Job]] = iter([[Job(index, source.name, "arg")]])
+            else:
+                batches = self._file_batches(source, index)
+            for batch in batches:
+                index = batch[-1].index + 1
+                kept = [job for job in batch if self._shard is None or self._shard.keeps(job.url)]
+                if kept:
+                    yield kept
+                if self._closed.is_set():
+                    return
+
+    def _file_batches(self, source: _Source, first_index: int) -> Iterator[list[Job]]:
+        if source.kind == "stdin":
+            fd, name, owned = sys.stdin.fileno(), "-", False
+        elif source.fd is None:
+            fd, name, owned = os.open(source.name, os.O_RDONLY), source.name, True
+        else:
+            fd, name, owned = source.fd, source.name, True
+        try:
+            yield from read_jobs(fd, name, first_index)
+        finally:
+            if owned:
+                os.close(fd)

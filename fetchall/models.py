@@ -1,0 +1,186 @@
+"""The plain values that flow through fetchall: jobs in, results out.
+
+Everything here is a frozen dataclass or an enum, so results can be shared between the engine,
+the formatters and library users without anyone mutating them under another's feet.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+
+class Mode(enum.StrEnum):
+    """How one job's failure affects the others (contract §3)."""
+
+    INDEPENDENT = "independent"
+    """Every job runs; failures are collected and grouped."""
+    ALL = "all"
+    """All-or-nothing: the first failure cancels every other job."""
+    FIRST = "first"
+    """First success wins; every other job is cancelled at once."""
+
+
+class ErrorKind(enum.StrEnum):
+    """Why a job did not succeed (contract §7)."""
+
+    HTTP_STATUS = "http_status"
+    TIMEOUT = "timeout"
+    CONNECT = "connect"
+    DNS = "dns"
+    TLS = "tls"
+    INVALID_URL = "invalid_url"
+    TOO_LARGE = "too_large"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    PROTOCOL = "protocol"
+    CANCELLED = "cancelled"
+    DEADLINE = "deadline"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One line of input that is to be fetched."""
+
+    index: int
+    """0-based position in the whole input, kept through sharding so reports line up."""
+    url: str
+    """The URL as given (credentials not yet redacted)."""
+    source: str
+    """Where the line came from: ``path:line``, ``-:line`` or ``arg``."""
+
+
+@dataclass(frozen=True, slots=True)
+class FetchError:
+    """A failure as a value: a machine-readable ``kind`` and a message for people."""
+
+    kind: ErrorKind
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        """The JSON shape of contract §7: ``{"kind", "message"}``."""
+        return {"kind": self.kind.value, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """What happened to one job. ``ok`` is true exactly when ``error`` is None."""
+
+    url: str
+    """The URL as given, with any user name and password shown as ``***``."""
+    index: int
+    source: str
+    ok: bool
+    status: int | None
+    """The final HTTP status, or None when no response arrived."""
+    final_url: str | None
+    """The URL after redirects (redacted), or None when no response arrived."""
+    bytes: int
+    """Body bytes received (for ``too_large``, the bytes read before the download stopped)."""
+    elapsed_ms: int
+    attempts: int
+    """Requests made for this job by fetchall, retries included (redirect hops are not)."""
+    content_type: str | None
+    saved_to: str | None
+    error: FetchError | None
+
+    @property
+    def cancelled(self) -> bool:
+        """True for jobs stopped because of another job or a signal, which are not failures."""
+        return self.error is not None and self.error.kind is ErrorKind.CANCELLED
+
+    @property
+    def failed(self) -> bool:
+        """True for real failures: not ok and not merely cancelled."""
+        return not self.ok and not self.cancelled
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object of contract §7, with the fields in the documented order."""
+        return {
+            "url": self.url,
+            "index": self.index,
+            "source": self.source,
+            "ok": self.ok,
+            "status": self.status,
+            "final_url": self.final_url,
+            "bytes": self.bytes,
+            "elapsed_ms": self.elapsed_ms,
+            "attempts": self.attempts,
+            "content_type": self.content_type,
+            "saved_to": self.saved_to,
+            "error": None if self.error is None else self.error.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Result:
+        """Rebuild a result from its JSON object (used to merge shard reports)."""
+        error = data.get("error")
+        return cls(
+            url=str(data["url"]),
+            index=int(data["index"]),
+            source=str(data["source"]),
+            ok=bool(data["ok"]),
+            status=None if data.get("status") is None else int(data["status"]),
+            final_url=data.get("final_url"),
+            bytes=int(data.get("bytes", 0)),
+            elapsed_ms=int(data.get("elapsed_ms", 0)),
+            attempts=int(data.get("attempts", 0)),
+            content_type=data.get("content_type"),
+            saved_to=data.get("saved_to"),
+            error=None
+            if error is None
+            else FetchError(ErrorKind(error["kind"]), str(error["message"])),
+        )
+
+
+def failed_result(job: Job, error: FetchError, *, attempts: int = 0, elapsed_ms: int = 0) -> Result:
+    """A result for a job that produced no usable response."""
+    from fetchall.urls import redact  # noqa: PLC0415 (urls imports yarl; keep models import-light)
+
+    return Result(
+        url=redact(job.url),
+        index=job.index,
+        source=job.source,
+        ok=False,
+        status=None,
+        final_url=None,
+        bytes=0,
+        elapsed_ms=elapsed_ms,
+        attempts=attempts,
+        content_type=None,
+        saved_to=None,
+        error=error,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts for a whole run. ``cancelled`` jobs are neither ok nor failed."""
+
+    mode: Mode
+    ok: int
+    failed: int
+    cancelled: int
+    elapsed_s: float
+
+    @property
+    def total(self) -> int:
+        """Every job reported."""
+        return self.ok + self.failed + self.cancelled
+
+    @property
+    def succeeded(self) -> bool:
+        """The mode's rule for exit status 0 (contract §3)."""
+        if self.mode is Mode.FIRST:
+            return self.ok > 0
+        return self.failed == 0 and self.cancelled == 0 and self.total > 0
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``summary`` object of the json format."""
+        return {
+            "ok": self.ok,
+            "failed": self.failed,
+            "cancelled": self.cancelled,
+            "total": self.total,
+            "elapsed_s": round(self.elapsed_s, 3),
+        }

@@ -1,0 +1,126 @@
+"""The knobs of a run (contract §4, §5, §6), checked once, as one frozen value.
+
+The CLI and library users build the same :class:`Options`; every check raises ``ValueError``
+with a message that says what to change, which the CLI turns into a usage error.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fetchall import __version__
+
+DEFAULT_USER_AGENT = f"fetchall/{__version__}"
+
+_SIZE = re.compile(r"^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"": 1, "K": 1024, "M": 1024**2, "G": 1024**3}
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptedStatuses:
+    """The set of final statuses that count as success, as inclusive ranges."""
+
+    ranges: tuple[tuple[int, int], ...] = ((200, 299),)
+
+    @classmethod
+    def parse(cls, spec: str) -> AcceptedStatuses:
+        """Parse ``200-299,304``; raise ValueError naming the bad part."""
+        ranges: list[tuple[int, int]] = []
+        for part in spec.split(","):
+            text = part.strip()
+            low_text, dash, high_text = text.partition("-")
+            if not low_text.isdigit() or (dash and not high_text.isdigit()):
+                raise ValueError(f"{text!r} is not a status code or range like 200-299")
+            low, high = int(low_text), int(high_text) if dash else int(low_text)
+            if not (100 <= low <= 999 and 100 <= high <= 999):
+                raise ValueError(f"{text!r}: status codes go from 100 to 999")
+            if low > high:
+                raise ValueError(f"{text!r} is an empty range; write it low-high")
+            ranges.append((low, high))
+        return cls(tuple(ranges))
+
+    def __contains__(self, status: object) -> bool:
+        return isinstance(status, int) and any(low <= status <= high for low, high in self.ranges)
+
+    def __str__(self) -> str:
+        return ",".join(f"{low}-{high}" if low != high else str(low) for low, high in self.ranges)
+
+
+def parse_size(text: str) -> int:
+    """Bytes from ``123``, ``10K``, ``5M``, ``1G`` (powers of 1024)."""
+    match = _SIZE.match(text)
+    if not match:
+        raise ValueError(f"{text!r} is not a size like 500K, 10M or 1G")
+    return int(match[1]) * _SIZE_UNITS[match[2].upper()]
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """``Name: value`` into a pair; raise ValueError when there is no name or no colon."""
+    name, colon, value = text.partition(":")
+    name = name.strip()
+    if not colon or not name or any(c.isspace() for c in name):
+        raise ValueError(f"{text!r} is not a header like 'Name: value'")
+    return name, value.strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """Everything that shapes how jobs are fetched. Defaults are the CLI's defaults."""
+
+    limit: int = 10
+    """At most this many requests in flight at once, across all hosts."""
+    per_host: int | None = None
+    """At most this many requests in flight to one host (None: no separate bound)."""
+    rate: float | None = None
+    """At most this many request starts per second, retries and redirect hops included."""
+    timeout: float = 30.0
+    """Seconds for one attempt, redirects and body included."""
+    connect_timeout: float = 10.0
+    deadline: float | None = None
+    """Seconds for the whole run; what is still running then fails with kind ``deadline``."""
+    retries: int = 0
+    retry_backoff: float = 0.5
+    max_failures: int | None = None
+    """``independent`` mode: stop the run once this many jobs have failed."""
+    stagger: float = 0.0
+    """``first`` mode: seconds between starting one job and the next (a hedged race)."""
+    accept: AcceptedStatuses = field(default_factory=AcceptedStatuses)
+    max_redirects: int = 10
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    user_agent: str = DEFAULT_USER_AGENT
+    insecure: bool = False
+    max_size: int | None = None
+    """Bodies larger than this many bytes fail with kind ``too_large``."""
+    save_dir: Path | None = None
+    """Write each successful body under this folder (contract §8)."""
+
+    def __post_init__(self) -> None:
+        _at_least("limit", self.limit, 1)
+        _at_least("per_host", self.per_host, 1)
+        _positive("rate", self.rate)
+        _positive("timeout", self.timeout)
+        _positive("connect_timeout", self.connect_timeout)
+        _positive("deadline", self.deadline)
+        _at_least("retries", self.retries, 0)
+        _at_least("max_failures", self.max_failures, 1)
+        _at_least("max_redirects", self.max_redirects, 0)
+        _at_least("max_size", self.max_size, 0)
+        if self.retry_backoff < 0:
+            raise ValueError(f"retry_backoff must be >= 0 seconds, not {self.retry_backoff}")
+        if self.stagger < 0:
+            raise ValueError(f"stagger must be >= 0 seconds, not {self.stagger}")
+        if not self.method or not self.method.isalpha():
+            raise ValueError(f"{self.method!r} is not an HTTP method like GET or HEAD")
+
+
+def _at_least(name: str, value: int | None, low: int) -> None:
+    if value is not None and value < low:
+        raise ValueError(f"{name} must be >= {low}, not {value}")
+
+
+def _positive(name: str, value: float | None) -> None:
+    if value is not None and not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {value}")

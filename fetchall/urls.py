@@ -1,0 +1,71 @@
+"""Which lines are fetchable URLs, and how URLs are shown without their credentials.
+
+yarl does the parsing (IDNA hosts, IPv6 literals, percent-encoding); this module only decides
+what fetchall accepts (contract §2) and says why it rejects the rest.
+"""
+
+from __future__ import annotations
+
+import re
+
+from yarl import URL
+
+MAX_LINE_BYTES = 8 * 1024
+"""Longer lines are rejected as ``invalid_url`` (contract §2)."""
+
+_SCHEMES = frozenset({"http", "https"})
+_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@")
+_WHITESPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+class InvalidURL(ValueError):
+    """A line that cannot be fetched; the message says why, for people."""
+
+
+_SHOWN_CHARS = 2000
+
+
+def redact(url: str) -> str:
+    """The URL as shown to people: credentials as ``***``, printable, and not endless.
+
+    ``https://u:p@host/`` becomes ``https://***@host/``. Works on text that is not a valid URL
+    too, since invalid lines are reported as well: undecodable bytes become U+FFFD and a very
+    long line is cut with an ellipsis.
+    """
+    shown = _USERINFO.sub(r"\1***@", url, count=1)
+    if not shown.isascii():
+        shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    if _WHITESPACE_OR_CONTROL.search(shown):
+        # Nothing that could break a line, a terminal or an XML report reaches the output.
+        shown = _CONTROL.sub("\ufffd", shown)
+    if len(shown) > _SHOWN_CHARS:
+        shown = shown[:_SHOWN_CHARS] + "…"
+    return shown
+
+
+def parse_url(text: str) -> URL:
+    """Return the URL to fetch, or raise :class:`InvalidURL` saying what is wrong with it."""
+    if len(text.encode("utf-8", "surrogateescape")) > MAX_LINE_BYTES:
+        raise InvalidURL(f"line longer than {MAX_LINE_BYTES // 1024} KiB")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InvalidURL("line is not valid UTF-8") from None
+    if _WHITESPACE_OR_CONTROL.search(text):
+        raise InvalidURL("URL contains spaces or control characters")
+    if "://" not in text:
+        raise InvalidURL("not an absolute URL (no scheme://)")
+    scheme = text.split("://", 1)[0].lower()
+    if scheme not in _SCHEMES:
+        raise InvalidURL("not an http(s) URL")
+    try:
+        url = URL(text)
+        host = url.host
+        # Reading the port validates it: yarl raises on out-of-range or non-numeric ports.
+        _ = url.port
+    except (ValueError, UnicodeError) as exc:
+        raise InvalidURL(f"unparsable URL ({exc})") from None
+    if not host:
+        raise InvalidURL("URL has no host")
+    return url
