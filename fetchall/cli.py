@@ -105,6 +105,7 @@ def _shard_type() -> _Parsed:
 
 
 @click.command(
+    "fetchall",
     cls=_Command,
     context_settings={
         "auto_envvar_prefix": "FETCHALL",

@@ -11,12 +11,14 @@ thousand-line one does.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
+import io
 import os
 import stat
 import sys
 import threading
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from fetchall.models import Job
@@ -163,14 +165,31 @@ def jobs_from_lines(lines: Iterable[tuple[int, bytes]], name: str, first_index: 
 def read_jobs(fd: int, name: str, first_index: int) -> Iterator[list[Job]]:
     """Batches of jobs from a file descriptor, one batch per read, so a slow pipe's lines
     are handed on as soon as they arrive."""
+    return read_jobs_with(functools.partial(os.read, fd), name, first_index)
+
+
+def read_jobs_with(
+    read: Callable[[int], bytes], name: str, first_index: int
+) -> Iterator[list[Job]]:
+    """Like :func:`read_jobs`, from any ``read(size)`` that returns what is available."""
     splitter = LineSplitter()
     index = first_index
-    while chunk := os.read(fd, _CHUNK):
+    while chunk := read(_CHUNK):
         if batch := jobs_from_lines(splitter.feed(chunk), name, index):
             index = batch[-1].index + 1
             yield batch
     if batch := jobs_from_lines(splitter.finish(), name, index):
         yield batch
+
+
+def _stdin_reader() -> Callable[[int], bytes]:
+    """Read standard input by its descriptor, or through its buffer when it has none
+    (as under click's test runner)."""
+    try:
+        return functools.partial(os.read, sys.stdin.fileno())
+    except (AttributeError, OSError, ValueError):
+        buffer: io.BufferedIOBase = sys.stdin.buffer  # type: ignore[assignment]  # typeshed: BinaryIO
+        return buffer.read1
 
 
 class JobReader:
@@ -241,8 +260,9 @@ class JobReader:
 
     def _file_batches(self, source: _Source, first_index: int) -> Iterator[list[Job]]:
         if source.kind == "stdin":
-            fd, name, owned = sys.stdin.fileno(), "-", False
-        elif source.fd is None:
+            yield from read_jobs_with(_stdin_reader(), "-", first_index)
+            return
+        if source.fd is None:
             fd, name, owned = os.open(source.name, os.O_RDONLY), source.name, True
         else:
             fd, name, owned = source.fd, source.name, True

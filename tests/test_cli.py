@@ -1,0 +1,318 @@
+"""The ``fetchall`` command end to end: through click's runner and as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from fault_server import FaultServer
+
+from fetchall.cli import command
+
+FORBIDDEN_ON_STDERR = ("Traceback", "Task was destroyed", "Unclosed", "Exception ignored")
+
+
+def invoke(args: Sequence[str], stdin: str | None = None, **env: str) -> Result:
+    """Run the command in-process; stdout and stderr kept apart."""
+    return CliRunner().invoke(command, list(args), input=stdin, env=env or None)
+
+
+def spawn(
+    args: Sequence[str], *, stdin: int | None = subprocess.DEVNULL, **kwargs: object
+) -> subprocess.Popen[str]:
+    """Start the real command in a child process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "fetchall", *args],
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,  # type: ignore[call-overload]
+    )
+
+
+def finish(process: subprocess.Popen[str], timeout: float = 30) -> tuple[int, str, str]:
+    stdout, stderr = process.communicate(timeout=timeout)
+    for marker in FORBIDDEN_ON_STDERR:
+        assert marker not in stderr, stderr
+    return process.returncode, stdout, stderr
+
+
+@pytest.fixture(name="url_file")
+def _url_file(tmp_path: Path, server: FaultServer) -> Path:
+    path = tmp_path / "urls.txt"
+    path.write_text(
+        "# smoke check\n"
+        f"{server.url('/ok')}\n"
+        "\n"
+        f"{server.url('/status/404')}\n"
+        "ftp://example.invalid/file\n"
+        f"{server.url('/redirect/1')}\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+class TestExitStatus:
+    def test_all_ok_exits_0(self, server: FaultServer) -> None:
+        """Every URL fine: exit 0, one ok line each, a summary line."""
+        result = invoke([server.url("/ok"), server.url("/bytes/2048")])
+        assert result.exit_code == 0, result.output
+        lines = result.stdout.splitlines()
+        assert [line.split()[0] for line in lines[:2]] == ["ok", "ok"]
+        assert "2.0 KiB" in result.stdout
+        assert lines[-1].startswith("2 ok, 0 failed, 0 cancelled in ")
+
+    def test_failures_exit_1_with_grouped_report(self, url_file: Path) -> None:
+        """Failures exit 1; the report groups them by kind with the invalid line's source."""
+        result = invoke([str(url_file)])
+        assert result.exit_code == 1
+        assert f"FAIL  invalid_url  {url_file}:5 not an http(s) URL  ftp://" in result.stdout
+        assert "  http_status 404 (1)" in result.stdout
+        assert "  invalid_url (1)" in result.stdout
+        assert result.stdout.splitlines()[-1].startswith("2 ok, 2 failed, 0 cancelled")
+
+    def test_quiet_drops_ok_lines(self, url_file: Path) -> None:
+        """-q leaves only failures, the report and the summary."""
+        result = invoke([str(url_file), "-q"])
+        assert not any(line.startswith("ok") for line in result.stdout.splitlines())
+        assert sum(line.startswith("FAIL") for line in result.stdout.splitlines()) == 2
+
+    @pytest.mark.parametrize(("mode", "status"), [("independent", 1), ("all", 1), ("first", 0)])
+    def test_mode_exit_status(self, server: FaultServer, mode: str, status: int) -> None:
+        """A 500 and an ok: independent and all fail, first succeeds."""
+        result = invoke([server.url("/status/500"), server.url("/ok"), "--mode", mode])
+        assert result.exit_code == status
+
+    def test_first_mode_prints_only_the_winner(self, server: FaultServer) -> None:
+        """In text, the winner is the only result line of a first-mode race."""
+        result = invoke(
+            ["--mode", "first", "--limit", "1", server.url("/status/500"), server.url("/ok")]
+        )
+        assert result.exit_code == 0
+        assert [line for line in result.stdout.splitlines() if line[:4] in {"ok  ", "FAIL"}] == [
+            line for line in result.stdout.splitlines() if line.startswith("ok")
+        ]
+
+
+class TestUsageErrors:
+    def test_missing_file_is_one_line(self, tmp_path: Path) -> None:
+        """A missing input: exit 2, a single line naming it, nothing fetched."""
+        missing = tmp_path / "nope.txt"
+        result = invoke([str(missing)])
+        assert result.exit_code == 2
+        assert result.stderr.count("\n") == 1
+        assert str(missing) in result.stderr
+        assert result.stdout == ""
+
+    def test_only_comments_is_a_usage_error(self, tmp_path: Path) -> None:
+        """An input with no job (blank and comment lines only) is a usage error."""
+        path = tmp_path / "empty.txt"
+        path.write_text("# nothing\n\n   \n", encoding="utf-8")
+        result = invoke([str(path)])
+        assert result.exit_code == 2
+        assert "no URLs in input" in result.stderr
+
+    def test_directory_is_a_usage_error(self, tmp_path: Path) -> None:
+        """A directory as input: exit 2, one line."""
+        result = invoke([str(tmp_path)])
+        assert result.exit_code == 2
+        assert "is a directory" in result.stderr
+        assert result.stderr.count("\n") == 1
+
+    @pytest.mark.parametrize(
+        "args",
+        [
+            ["--limit", "0"],
+            ["--limit", "-3"],
+            ["--limit", "ten"],
+            ["--timeout", "0"],
+            ["--rate", "-1"],
+            ["--retries", "-1"],
+            ["--accept", "299-200"],
+            ["--accept", "abc"],
+            ["-H", "NoColon"],
+            ["--max-size", "lots"],
+            ["--mode", "some"],
+            ["--shard", "5/4"],
+        ],
+    )
+    def test_bad_option_values_exit_2_in_one_line(self, args: list[str]) -> None:
+        """Every malformed option value is one line on stderr and exit 2."""
+        result = invoke(["http://127.0.0.1:9/", *args])
+        assert result.exit_code == 2
+        assert result.stderr.startswith("fetchall: error: ")
+        assert result.stderr.count("\n") == 1
+        assert result.stdout == ""
+
+
+class TestInputs:
+    def test_stdin_when_no_input(self, server: FaultServer) -> None:
+        """With no INPUT, URLs come from standard input, with `-:line` sources."""
+        result = invoke(
+            ["--format", "jsonl"], stdin=f"# x\n{server.url('/ok')}\nnot-a-url\n"
+        )
+        rows = [json.loads(line) for line in result.stdout.splitlines()]
+        assert sorted((r["source"], r["ok"]) for r in rows) == [("-:2", True), ("-:3", False)]
+
+    def test_several_inputs_in_order(self, url_file: Path, server: FaultServer) -> None:
+        """Files, `-` and literal URLs are read in order, indexes continuing across them."""
+        result = invoke(
+            [str(url_file), "-", server.url("/ok"), "--format", "json"],
+            stdin=f"{server.url('/ok')}\r\n",
+        )
+        document = json.loads(result.stdout)
+        assert [r["source"] for r in document["results"]] == [
+            f"{url_file}:2",
+            f"{url_file}:4",
+            f"{url_file}:5",
+            f"{url_file}:6",
+            "-:1",
+            "arg",
+        ]
+        assert [r["index"] for r in document["results"]] == list(range(6))
+
+    def test_environment_sets_defaults(self, server: FaultServer) -> None:
+        """FETCHALL_LIMIT=2 bounds the run as --limit 2 would."""
+        urls = [server.url("/delay/50") for _ in range(8)]
+        result = invoke(urls, FETCHALL_LIMIT="2", FETCHALL_FORMAT="jsonl")
+        assert result.exit_code == 0
+        assert len(result.stdout.splitlines()) == 8
+        assert server.max_in_flight <= 2
+
+
+class TestFormats:
+    def test_json_document(self, url_file: Path) -> None:
+        """json: mode, summary, results in input order, and grouped errors."""
+        result = invoke([str(url_file), "--format", "json"])
+        document = json.loads(result.stdout)
+        assert document["mode"] == "independent"
+        assert {k: document["summary"][k] for k in ("ok", "failed", "cancelled", "total")} == {
+            "ok": 2,
+            "failed": 2,
+            "cancelled": 0,
+            "total": 4,
+        }
+        assert [r["index"] for r in document["results"]] == [0, 1, 2, 3]
+        assert set(document["results"][0]) == {
+            "url", "index", "source", "ok", "status", "final_url", "bytes", "elapsed_ms",
+            "attempts", "content_type", "saved_to", "error",
+        }  # fmt: skip
+        groups = {(g["kind"], g["status"]): g["count"] for g in document["errors"]}
+        assert groups == {("http_status", 404): 1, ("invalid_url", None): 1}
+
+    def test_junit_document(self, url_file: Path) -> None:
+        """junit: one testsuite, one testcase per job, failures typed by kind."""
+        result = invoke([str(url_file), "--format", "junit"])
+        suite = ET.fromstring(result.stdout.split("\n", 1)[1])
+        assert suite.tag == "testsuite"
+        assert suite.get("name") == "fetchall"
+        assert (suite.get("tests"), suite.get("failures")) == ("4", "2")
+        cases = suite.findall("testcase")
+        assert len(cases) == 4
+        types = [f.get("type") for case in cases for f in case.findall("failure")]
+        assert sorted(t or "" for t in types) == ["http_status", "invalid_url"]
+
+    def test_all_mode_junit_marks_cancelled_as_skipped(self, server: FaultServer) -> None:
+        """An aborted all-mode run: the failure, and every other job skipped."""
+        result = invoke(
+            ["--mode", "all", "--format", "junit", server.url("/status/500"), server.url("/ok")]
+        )
+        suite = ET.fromstring(result.stdout.split("\n", 1)[1])
+        assert (suite.get("failures"), suite.get("skipped")) == ("1", "1")
+
+    def test_credentials_never_shown(self, server: FaultServer) -> None:
+        """user:password in a URL appears as *** in every format."""
+        url = server.url("/status/404").replace("http://", "http://alice:s3cret@")
+        for fmt in ("text", "jsonl", "json", "junit"):
+            result = invoke([url, "--format", fmt, "-v"])
+            assert "s3cret" not in result.output
+            assert "alice" not in result.output
+            assert "***@" in result.stdout
+
+    def test_version_and_help(self) -> None:
+        """--version prints the version; --help lists each option with its default."""
+        assert invoke(["--version"]).stdout == "fetchall 0.1.0\n"
+        text = invoke(["--help"]).stdout
+        for option in ("--mode", "--limit", "--timeout", "--format", "--retries", "--accept"):
+            assert option in text
+        assert re.search(r"--limit .*\[default:\s+10;\s+x>=1\]", " ".join(text.split()))
+        assert text.startswith("Usage: fetchall [OPTIONS] [INPUT]...")
+
+
+class TestProcess:
+    def test_python_m_runs_and_exits_with_status(self, server: FaultServer) -> None:
+        """`python -m fetchall` works as a real process; jsonl on stdout only."""
+        code, stdout, _ = finish(spawn(["--format", "jsonl", server.url("/status/503")]))
+        assert code == 1
+        assert json.loads(stdout)["status"] == 503
+
+    def test_sigint_reports_what_finished_and_exits_130(self, server: FaultServer) -> None:
+        """SIGINT: exit 130; finished results and the summary with the cancel count are written."""
+        process = spawn(
+            ["--format", "json", server.url("/ok"), server.url("/hang"), server.url("/hang")]
+        )
+        server.wait_until(lambda s: s.in_flight == 2 and s.completed == 1)
+        process.send_signal(signal.SIGINT)
+        code, stdout, _ = finish(process)
+        assert code == 130
+        document = json.loads(stdout)
+        assert (document["summary"]["ok"], document["summary"]["cancelled"]) == (1, 2)
+        server.wait_until(lambda s: s.in_flight == 0 and s.disconnects == 2)
+
+    def test_sigterm_exits_143(self, server: FaultServer) -> None:
+        """SIGTERM: exit 143 and the text summary still printed."""
+        process = spawn([server.url("/hang")])
+        server.wait_until(lambda s: s.in_flight == 1)
+        process.send_signal(signal.SIGTERM)
+        code, stdout, _ = finish(process)
+        assert code == 143
+        assert stdout.splitlines()[-1].startswith("0 ok, 0 failed, 1 cancelled")
+
+    def test_closed_stdout_exits_141_quietly(self, server: FaultServer, tmp_path: Path) -> None:
+        """Piping into a reader that goes away ends the run at once with 141, no traceback."""
+        path = tmp_path / "many.txt"
+        path.write_text(
+            "".join(f"{server.url('/ok')}?i={i}\n" for i in range(200))
+            + f"{server.url('/hang')}\n" * 20,
+            encoding="utf-8",
+        )
+        read_end, write_end = os.pipe()
+        process = subprocess.Popen(
+            [sys.executable, "-m", "fetchall", str(path), "--limit", "5"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        os.close(write_end)
+        with os.fdopen(read_end, "rb") as reader:
+            assert reader.readline().startswith(b"ok")
+        _, stderr = process.communicate(timeout=30)
+        assert process.returncode == 141
+        assert stderr == ""
+        assert server.total_requests < 220
+
+    def test_first_mode_exits_while_stdin_stays_open(self, server: FaultServer) -> None:
+        """A first-mode winner ends the run even though the writer keeps stdin open."""
+        with spawn(["--mode", "first"], stdin=subprocess.PIPE) as process:
+            assert process.stdin is not None
+            assert process.stdout is not None
+            process.stdin.write(f"{server.url('/ok')}\n")
+            process.stdin.flush()
+            try:
+                code = process.wait(timeout=20)  # stdin is still open here
+            finally:
+                process.kill()
+            stdout = process.stdout.read()
+        assert code == 0
+        assert stdout.startswith("ok    200")
