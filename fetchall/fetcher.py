@@ -2,9 +2,10 @@
 exceptions become fetchall's error kinds.
 
 A :class:`Fetcher` owns the run's single ``aiohttp.ClientSession``. Redirects are followed by
-aiohttp itself; a trace hook paces every hop after the first through ``--rate``, and the first
-hop of each attempt is paced before the attempt's timeout starts, so that waiting for the
-pacer never eats into ``--timeout``.
+aiohttp itself (asked for N+1 so that it follows the contract's N); its redirect trace hook
+paces every hop after the first through ``--rate``. The first request of each attempt is
+paced before the attempt's timeout starts, so that waiting in a long queue for the pacer
+never eats into ``--timeout``.
 """
 
 from __future__ import annotations
@@ -95,7 +96,6 @@ class Fetcher:
     async def __aenter__(self) -> Self:
         options = self._options
         trace = aiohttp.TraceConfig()
-        trace.on_request_start.append(self._on_request_start)
         trace.on_request_redirect.append(self._on_request_redirect)
         connector = aiohttp.TCPConnector(
             # Our own semaphore already bounds requests; the connector bounds sockets the same
@@ -197,7 +197,6 @@ class Fetcher:
             # contract's N hops through and fails on one more.
             max_redirects=options.max_redirects + 1,
             timeout=self._timeout,
-            trace_request_ctx=SimpleNamespace(paced=True),
         ) as response:
             final_url = redact(str(response.url))
             status = response.status
@@ -239,19 +238,6 @@ class Fetcher:
                 sink.write(chunk)
         return size
 
-    async def _on_request_start(
-        self,
-        session: aiohttp.ClientSession,
-        context: SimpleNamespace,
-        params: aiohttp.TraceRequestStartParams,
-    ) -> None:
-        request_context = context.trace_request_ctx
-        if request_context is not None and request_context.paced:
-            request_context.paced = False  # the first hop was paced before its timeout began
-            return
-        if self._pacer is not None:
-            await self._pacer.wait()
-
     async def _on_request_redirect(
         self,
         session: aiohttp.ClientSession,
@@ -265,6 +251,9 @@ class Fetcher:
             redact(str(params.url)),
             redact(location),
         )
+        if self._pacer is not None:
+            # The next hop is a request too, and --rate counts every request sent.
+            await self._pacer.wait()
 
 
 def invalid_result(job: Job) -> Result | None:
