@@ -8,16 +8,20 @@ signals, a closed pipe and bad options into the exit statuses of contract §10. 
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import os
+import signal
 import sys
+from collections.abc import AsyncIterator, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
 from fetchall import __version__
-from fetchall.formats import Format
+from fetchall.formats import Format, Formatter
 from fetchall.models import Mode
 from fetchall.options import DEFAULT_USER_AGENT, AcceptedStatuses, parse_header, parse_size
 
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
     from fetchall.inputs import Shard, _Source
     from fetchall.models import Job, Result, Summary
     from fetchall.options import Options
+    from fetchall.progress import Progress
 
 
 class ExitStatus(enum.IntEnum):
@@ -95,15 +100,6 @@ class _Command(click.Command):
         sys.exit(status or 0)
 
 
-def _shard_type() -> _Parsed:
-    def parse(text: str) -> Shard:
-        from fetchall.inputs import Shard  # noqa: PLC0415 (keeps --help import-light)
-
-        return Shard.parse(text)
-
-    return _Parsed("K/N", parse)
-
-
 @click.command(
     "fetchall",
     cls=_Command,
@@ -166,7 +162,26 @@ def _shard_type() -> _Parsed:
 @click.option("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header.")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
 @click.option("--max-size", type=_Parsed("size", parse_size), help="Largest body: 500K, 10M, 1G.")
-@click.option("--shard", type=_shard_type(), help="Keep only shard K of N of the input, e.g. 2/4.")
+@click.option(
+    "--save",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each successful body under DIR/<host>/<path>.",
+)
+@click.option(
+    "--shard",
+    help="Keep only shard K of N of the input (2/4); N alone takes K from "
+    "JOB_COMPLETION_INDEX+1 (Kubernetes Indexed Job).",
+)
+@click.option(
+    "--merge",
+    is_flag=True,
+    help="The INPUTs are json/jsonl reports of shards: print them as one report.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Progress line on stderr.  [default: when stderr is a terminal]",
+)
 @click.option("-q", "--quiet", is_flag=True, help="text: leave out the ok lines.")
 @click.option("-v", "--verbose", is_flag=True, help="Log retries and redirects to stderr.")
 @click.version_option(
@@ -178,8 +193,29 @@ def command(inputs: tuple[str, ...], **params: Any) -> None:
     Each INPUT is a file of URLs (one per line, # comments), - for standard input, or a URL.
     With no INPUT, standard input is read.
     """
+    if params["merge"]:
+        sys.exit(_merge_reports(inputs, params))
     settings = _Settings.from_params(inputs, params)
     sys.exit(settings.execute())
+
+
+def _shard(spec: str | None) -> Shard | None:
+    """``K/N``; or ``N`` alone, K then being JOB_COMPLETION_INDEX + 1 (Kubernetes)."""
+    if spec is None:
+        return None
+    from fetchall.inputs import Shard  # noqa: PLC0415 (keeps --help import-light)
+
+    if "/" not in spec.strip():
+        index = os.environ.get("JOB_COMPLETION_INDEX")
+        if index is None or not index.isdigit():
+            raise OneLineUsageError(
+                f"--shard {spec!r}: give K/N, or N alone with JOB_COMPLETION_INDEX set"
+            )
+        spec = f"{int(index) + 1}/{spec.strip()}"
+    try:
+        return Shard.parse(spec)
+    except ValueError as exc:
+        raise OneLineUsageError(f"--shard: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -193,6 +229,7 @@ class _Settings:
     shard: Shard | None
     quiet: bool
     verbose: bool
+    progress: bool
 
     @classmethod
     def from_params(cls, inputs: tuple[str, ...], params: dict[str, Any]) -> _Settings:
@@ -221,23 +258,25 @@ class _Settings:
                 user_agent=params["user_agent"],
                 insecure=params["insecure"],
                 max_size=params["max_size"],
+                save_dir=params["save"],
             )
         except ValueError as exc:
             raise OneLineUsageError(str(exc)) from None
+        progress = params["progress"]
         return cls(
             inputs=inputs,
             mode=Mode(params["mode"]),
             format=Format(params["format"]),
             options=options,
-            shard=params["shard"],
+            shard=_shard(params["shard"]),
             quiet=params["quiet"],
             verbose=params["verbose"],
+            progress=_isatty(sys.stderr) if progress is None else progress,
         )
 
     def execute(self) -> int:
         """Run and return the exit status."""
-        import asyncio  # noqa: PLC0415 (kept out of --help and --version)
-        import logging  # noqa: PLC0415
+        import logging  # noqa: PLC0415 (kept out of --help and --version)
 
         from fetchall.inputs import InputError, open_sources  # noqa: PLC0415
 
@@ -252,17 +291,88 @@ class _Settings:
             sources = open_sources(self.inputs)
         except InputError as exc:
             raise OneLineUsageError(str(exc)) from None
-        return asyncio.run(_Session(self).run(sources))
+        return _run_loop(_Session(self).run(sources))
+
+
+def _run_loop(main: Coroutine[Any, Any, int]) -> int:
+    """``asyncio.run`` on uvloop when it is installed: it cuts the engine's per-request cost."""
+    import asyncio  # noqa: PLC0415
+
+    try:
+        import uvloop  # noqa: PLC0415
+    except ImportError:
+        return asyncio.run(main)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(main)
+
+
+def _isatty(stream: TextIO | None) -> bool:
+    return stream is not None and stream.isatty()
+
+
+def _use_color(stream: TextIO | None) -> bool:
+    return _isatty(stream) and not os.environ.get("NO_COLOR")
+
+
+class _Output:
+    """Standard output for results, and the progress line on stderr kept off their lines."""
+
+    def __init__(self, formatter: Formatter, progress: Progress | None, on_closed: Any) -> None:
+        self.formatter = formatter
+        self.progress = progress
+        self.closed = False
+        self._on_closed = on_closed
+        # Only when both streams are the same terminal can the two lines collide.
+        self._shared_terminal = progress is not None and _isatty(sys.stdout)
+
+    def result(self, result: Result) -> None:
+        """Write a result's text at once, so that results appear as they complete."""
+        text = self.formatter.result(result)
+        if self.progress is not None and text and self._shared_terminal:
+            self.progress.clear()
+        self.write(text)
+        if self.progress is not None:
+            self.progress.add(result)
+
+    def end(self, summary: Summary) -> None:
+        """The formatter's closing text, after the progress line is gone."""
+        if self.progress is not None:
+            self.progress.draw()
+            self.progress.clear()
+        self.write(self.formatter.end(summary))
+
+    def write(self, text: str) -> None:
+        if not text or self.closed:
+            return
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self.closed = True
+            # Python would report the pipe again when it flushes stdout at exit.
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            os.close(devnull)
+            self._on_closed()
 
 
 class _Session:
     """One run of the command inside the event loop: signals, output, exit status."""
 
     def __init__(self, settings: _Settings) -> None:
+        from fetchall.progress import Progress  # noqa: PLC0415
+
         self.settings = settings
-        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
-        self.formatter = settings.format.formatter(settings.mode, quiet=settings.quiet, color=color)
-        self.output_closed = False
+        formatter = settings.format.formatter(
+            settings.mode, quiet=settings.quiet, color=_use_color(sys.stdout)
+        )
+        progress = None
+        if settings.progress:
+            total = len(settings.inputs) if all("://" in name for name in settings.inputs) else None
+            if settings.shard is not None:
+                total = None  # a shard's share is not known until its input is read
+            progress = Progress(sys.stderr, total, color=_use_color(sys.stderr))
+        self.output = _Output(formatter, progress, self._output_closed)
         self.signal: int | None = None
         self.run_: Run | None = None
 
@@ -276,47 +386,26 @@ class _Session:
             try:
                 first = await anext(jobs, None)
             except InputError as exc:
-                _usage_exit(str(exc))
+                raise OneLineUsageError(str(exc)) from None
             if first is None:
-                _usage_exit(f"no URLs in input: {', '.join(self.settings.inputs)}")
-            self.run_ = Run(self.settings.mode, self.settings.options, self.write_result)
+                raise OneLineUsageError(f"no URLs in input: {', '.join(self.settings.inputs)}")
+            self.run_ = Run(self.settings.mode, self.settings.options, self.output.result)
             with self._signals_handled():
                 summary = await self.run_.execute(_chain(first, jobs))
         finally:
             reader.close()
-        if not self.output_closed:
-            self._write(self.formatter.end(summary))
+        self.output.end(summary)
         return self._exit_status(summary)
 
-    def write_result(self, result: Result) -> None:
-        """Write a result's text at once, so that results appear as they complete."""
-        self._write(self.formatter.result(result))
-
-    def _write(self, text: str) -> None:
-        if not text or self.output_closed:
-            return
-        try:
-            sys.stdout.write(text)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            self._close_output()
-
-    def _close_output(self) -> None:
+    def _output_closed(self) -> None:
         """The reader of stdout went away: stop at once, quietly (contract §10)."""
         from fetchall.engine import StopReason  # noqa: PLC0415
 
-        self.output_closed = True
-        # Python would report the pipe again when it flushes stdout at exit.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
         if self.run_ is not None:
             self.run_.stopper.stop(StopReason.OUTPUT_CLOSED)
 
     def _exit_status(self, summary: Summary) -> int:
-        import signal  # noqa: PLC0415
-
-        if self.output_closed:
+        if self.output.closed:
             return ExitStatus.SIGPIPE
         if self.signal == signal.SIGINT:
             return ExitStatus.SIGINT
@@ -324,10 +413,9 @@ class _Session:
             return ExitStatus.SIGTERM
         return ExitStatus.SUCCESS if summary.succeeded else ExitStatus.FAILURE
 
-    def _signals_handled(self) -> Any:
+    @contextlib.contextmanager
+    def _signals_handled(self) -> Iterator[None]:
         import asyncio  # noqa: PLC0415
-        import contextlib  # noqa: PLC0415
-        import signal  # noqa: PLC0415
 
         from fetchall.engine import StopReason  # noqa: PLC0415
 
@@ -341,30 +429,45 @@ class _Session:
             assert self.run_ is not None
             self.run_.stopper.stop(StopReason.INTERRUPTED)
 
-        @contextlib.contextmanager
-        def handled() -> Any:
-            installed = []
-            for signum in (signal.SIGINT, signal.SIGTERM):
-                with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                    loop.add_signal_handler(signum, on_signal, signum)
-                    installed.append(signum)
-            try:
-                yield
-            finally:
-                for signum in installed:
-                    loop.remove_signal_handler(signum)
-
-        return handled()
+        installed = []
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, on_signal, signum)
+                installed.append(signum)
+        try:
+            yield
+        finally:
+            for signum in installed:
+                loop.remove_signal_handler(signum)
 
 
-async def _chain(first: Job, rest: Any) -> Any:
+async def _chain(first: Job, rest: AsyncIterator[Job]) -> AsyncIterator[Job]:
     yield first
     async for job in rest:
         yield job
 
 
-def _usage_exit(message: str) -> NoReturn:
-    raise OneLineUsageError(message)
+def _merge_reports(inputs: tuple[str, ...], params: dict[str, Any]) -> int:
+    """``--merge``: print the shards' reports as one, exit by whether every job succeeded."""
+    from fetchall.merge import ReportError, merge  # noqa: PLC0415
+
+    if not inputs:
+        raise OneLineUsageError("--merge needs the report files to merge")
+    try:
+        merged = merge(Path(name) for name in inputs)
+    except ReportError as exc:
+        raise OneLineUsageError(str(exc)) from None
+    formatter = Format(params["format"]).formatter(
+        merged.mode, quiet=params["quiet"], color=_use_color(sys.stdout)
+    )
+    output = _Output(formatter, None, lambda: None)
+    for result in merged.results:
+        output.result(result)
+    output.end(merged.summary)
+    if output.closed:
+        return ExitStatus.SIGPIPE
+    summary = merged.summary
+    return ExitStatus.SUCCESS if summary.failed == summary.cancelled == 0 else ExitStatus.FAILURE
 
 
 def main() -> None:

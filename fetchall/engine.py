@@ -21,9 +21,10 @@ import time
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from typing import Protocol
 
-from fetchall.fetcher import BodyStore, Fetcher, invalid_result
+from fetchall.fetcher import Fetcher, invalid_result
 from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary, failed_result
 from fetchall.options import Options
+from fetchall.saving import BodyStore
 
 ResultCallback = Callable[[Result], None]
 
@@ -238,16 +239,14 @@ class Run:
         mode: Mode,
         options: Options,
         emit: ResultCallback,
-        *,
-        store: BodyStore | None = None,
-        on_commit: Callable[[bool], None] | None = None,
     ) -> None:
         self.mode = mode
         self.options = options
         self.stopper = Stopper()
         self._emit = emit
-        self._store = store
-        self._on_commit = on_commit
+        self._store: BodyStore | None = None
+        if options.save_dir is not None:
+            self._store = BodyStore(options.save_dir, staged=mode is Mode.ALL)
         self._started = time.monotonic()
 
     async def execute(self, jobs: Iterable[Job] | AsyncIterable[Job]) -> Summary:
@@ -293,9 +292,11 @@ class Run:
                     for result in invalid:
                         policy.finished(result)
                 else:
-                    await self._schedule(_aiter(listed), policy)
-                if self._on_commit is not None:
-                    self._on_commit(policy.committed)
+                    try:
+                        await self._schedule(_aiter(listed), policy)
+                    finally:
+                        if self._store is not None:
+                            self._store.finish(keep=policy.committed)
         policy.close()
         return policy
 

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 from types import SimpleNamespace, TracebackType
-from typing import Protocol, Self
+from typing import Self
 
 import aiohttp
 from yarl import URL
@@ -29,6 +29,7 @@ from yarl import URL
 from fetchall.limits import HostSlots, Pacer
 from fetchall.models import ErrorKind, FetchError, Job, Result, failed_result
 from fetchall.options import Options
+from fetchall.saving import BodyStore, FileSink
 from fetchall.urls import InvalidURL, parse_url, redact
 
 log = logging.getLogger("fetchall")
@@ -37,26 +38,6 @@ RETRYABLE_KINDS = frozenset({ErrorKind.CONNECT, ErrorKind.PROTOCOL, ErrorKind.TI
 RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
 _CHUNK = 64 * 1024
-
-
-class BodySink(Protocol):
-    """Where a body goes while it downloads; see :mod:`fetchall.saving`."""
-
-    def write(self, data: bytes) -> None:
-        """Append a chunk."""
-
-    def commit(self) -> str:
-        """The body is complete and accepted: make it visible; return its path."""
-
-    def discard(self) -> None:
-        """The body is not wanted: leave nothing behind."""
-
-
-class BodyStore(Protocol):
-    """Gives each job a :class:`BodySink` for its successful body."""
-
-    def open(self, url: URL) -> BodySink:
-        """A sink for the body of ``url``."""
 
 
 class FetchFailed(Exception):
@@ -201,7 +182,8 @@ class Fetcher:
             final_url = redact(str(response.url))
             status = response.status
             accepted = status in options.accept
-            sink = self._store.open(response.url) if accepted and self._store else None
+            # Bodies are laid out by the URL as given, so users can find them from their list.
+            sink = self._store.open(url) if accepted and self._store else None
             try:
                 size = await self._read_body(response, sink)
             except BaseException:
@@ -221,7 +203,7 @@ class Fetcher:
             raise FetchFailed(FetchError(ErrorKind.HTTP_STATUS, f"HTTP {status}{reason}"), seen)
         return seen
 
-    async def _read_body(self, response: aiohttp.ClientResponse, sink: BodySink | None) -> int:
+    async def _read_body(self, response: aiohttp.ClientResponse, sink: FileSink | None) -> int:
         """Read the whole body, stopping at once past ``--max-size``; return its length."""
         limit = self._options.max_size
         declared = response.content_length

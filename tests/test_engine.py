@@ -156,16 +156,25 @@ class TestIndependent:
         server.wait_until(lambda s: s.disconnects == 4 and s.in_flight == 0)
 
     def test_max_failures_stops_the_run(self, server: FaultServer) -> None:
-        """After --max-failures 2, running jobs are cancelled and the input is read no further."""
-        urls = [server.url("/hang") for _ in range(3)]
-        urls += [server.url("/status/500"), server.url("/status/503")]
+        """After --max-failures 1, running jobs are cancelled and the input is read no further.
+
+        The job read but waiting for a slot is reported cancelled too; the rest never are.
+        """
+        urls = [server.url("/hang") for _ in range(3)] + [server.url("/gate/mf?status=500")]
         urls += [server.url("/ok") for _ in range(100)]
-        report = run(fetchall.fetch_all(urls, limit=5, max_failures=2))
-        assert report.summary.failed == 2
-        assert report.summary.cancelled == 3
-        assert report.summary.ok == 0
-        assert report.summary.total == 5
+
+        def fail_when_all_arrived() -> None:
+            server.wait_until(lambda s: s.in_flight == 4)
+            server.release("mf")
+
+        helper = in_thread(fail_when_all_arrived)
+        report = run(fetchall.fetch_all(urls, limit=4, max_failures=1))
+        helper.join(5)
+        summary = report.summary
+        assert (summary.ok, summary.failed, summary.cancelled) == (0, 1, 4)
+        assert [r.index for r in report.results] == [0, 1, 2, 3, 4]
         server.wait_until(lambda s: s.disconnects == 3 and s.in_flight == 0)
+        assert server.hits["/ok"] == 0
 
 
 class TestAllOrNothing:
