@@ -214,7 +214,9 @@ class AllOrNothingPolicy:
     @property
     def committed(self) -> bool:
         """Whether every job succeeded, so that saved bodies may be kept."""
-        return self._stopper.reason is None and self.counts.ok == len(self._jobs)
+        if self._stopper.reason is not None or len(self._results) != len(self._jobs):
+            return False
+        return all(result.ok for result in self._results.values())
 
 
 def _job_of(result: Result) -> Job:

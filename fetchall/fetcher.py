@@ -107,10 +107,9 @@ class Fetcher:
     async def fetch(self, job: Job) -> Result:
         """Fetch ``job`` with retries; every outcome but cancellation is a :class:`Result`."""
         started = time.monotonic()
-        try:
-            url = parse_url(job.url)
-        except InvalidURL as exc:
-            return _invalid(job, exc)
+        url = _checked_url(job)
+        if isinstance(url, Result):
+            return url
         attempts = 0
         while True:
             attempts += 1
@@ -185,7 +184,7 @@ class Fetcher:
             # Bodies are laid out by the URL as given, so users can find them from their list.
             sink = self._store.open(url) if accepted and self._store else None
             try:
-                size = await self._read_body(response, sink)
+                size = await self._read_body(response, sink, status)
             except BaseException:
                 if sink is not None:
                     sink.discard()
@@ -203,22 +202,33 @@ class Fetcher:
             raise FetchFailed(FetchError(ErrorKind.HTTP_STATUS, f"HTTP {status}{reason}"), seen)
         return seen
 
-    async def _read_body(self, response: aiohttp.ClientResponse, sink: FileSink | None) -> int:
+    async def _read_body(
+        self, response: aiohttp.ClientResponse, sink: FileSink | None, status: int
+    ) -> int:
         """Read the whole body, stopping at once past ``--max-size``; return its length."""
         limit = self._options.max_size
         declared = response.content_length
-        if limit is not None and declared is not None and declared > limit:
-            response.close()  # drop the connection rather than drain a body nobody wants
-            raise FetchFailed(FetchError(ErrorKind.TOO_LARGE, _too_large(limit, declared)))
         size = 0
-        async for chunk in response.content.iter_chunked(_CHUNK):
-            size += len(chunk)
-            if limit is not None and size > limit:
-                response.close()
-                raise FetchFailed(FetchError(ErrorKind.TOO_LARGE, _too_large(limit, None)))
-            if sink is not None:
-                sink.write(chunk)
-        return size
+        if limit is None or declared is None or declared <= limit:
+            async for chunk in response.content.iter_chunked(_CHUNK):
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    break
+                if sink is not None:
+                    sink.write(chunk)
+            else:
+                return size
+        response.close()  # drop the connection rather than drain a body nobody wants
+        seen = _Response(
+            status=status,
+            final_url=redact(str(response.url)),
+            content_type=response.headers.get("Content-Type"),
+            bytes=size,
+            retry_after=None,
+            saved_to=None,
+        )
+        message = _too_large(limit or 0, declared if size == 0 else None)
+        raise FetchFailed(FetchError(ErrorKind.TOO_LARGE, message), seen)
 
     async def _on_request_redirect(
         self,
@@ -240,15 +250,18 @@ class Fetcher:
 
 def invalid_result(job: Job) -> Result | None:
     """The ``invalid_url`` result for a job that cannot be fetched, or None if it can."""
+    checked = _checked_url(job)
+    return checked if isinstance(checked, Result) else None
+
+
+def _checked_url(job: Job) -> URL | Result:
+    """The URL to fetch for ``job``, or its ``invalid_url`` result."""
     try:
-        parse_url(job.url)
+        if job.problem is not None:
+            raise InvalidURL(job.problem)
+        return parse_url(job.url)
     except InvalidURL as exc:
-        return _invalid(job, exc)
-    return None
-
-
-def _invalid(job: Job, exc: InvalidURL) -> Result:
-    return failed_result(job, FetchError(ErrorKind.INVALID_URL, f"{job.source} {exc}"))
+        return failed_result(job, FetchError(ErrorKind.INVALID_URL, f"{job.source} {exc}"))
 
 
 def _retryable(failure: FetchFailed) -> bool:

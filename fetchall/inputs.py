@@ -15,6 +15,7 @@ import functools
 import hashlib
 import io
 import os
+import re
 import stat
 import sys
 import threading
@@ -22,7 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from fetchall.models import Job
-from fetchall.urls import MAX_LINE_BYTES
+from fetchall.urls import LINE_TOO_LONG, MAX_LINE_BYTES
 
 _CHUNK = 64 * 1024
 _BATCHES_AHEAD = 4
@@ -47,14 +48,14 @@ class Shard:
     @classmethod
     def parse(cls, spec: str) -> Shard:
         """Parse ``K/N``; raise ValueError saying what is wrong."""
-        k_text, sep, n_text = spec.partition("/")
-        if not sep or not k_text.strip().isdigit() or not n_text.strip().isdigit():
+        match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", spec, re.ASCII)
+        if not match:
             raise ValueError(f"{spec!r} is not K/N, e.g. 2/4")
-        return cls(int(k_text), int(n_text))
+        return cls(int(match[1]), int(match[2]))
 
     def keeps(self, url: str) -> bool:
         """Whether this shard owns ``url``; the same answer on every machine and Python."""
-        digest = hashlib.blake2b(url.encode("utf-8", "surrogateescape"), digest_size=8).digest()
+        digest = hashlib.blake2b(url.encode("utf-8", "surrogatepass"), digest_size=8).digest()
         return int.from_bytes(digest, "big") % self.n == self.k - 1
 
 
@@ -153,11 +154,14 @@ def jobs_from_lines(lines: Iterable[tuple[int, bytes]], name: str, first_index: 
     index = first_index
     for number, raw in lines:
         line = raw[len(_BOM) :] if number == 1 and raw.startswith(_BOM) else raw
+        line = line.removesuffix(b"\r")
         # surrogateescape keeps undecodable bytes visible to the validator, which rejects them.
         text = line.decode("utf-8", "surrogateescape").strip()
         if not text or text.startswith("#"):
             continue
-        jobs.append(Job(index, text, f"{name}:{number}"))
+        # Judged before stripping: a line cut at the limit must never pass as a shorter URL.
+        problem = LINE_TOO_LONG if len(line) > MAX_LINE_BYTES else None
+        jobs.append(Job(index, text, f"{name}:{number}", problem))
         index += 1
     return jobs
 

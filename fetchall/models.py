@@ -48,6 +48,8 @@ class Job:
     """The URL as given (credentials not yet redacted)."""
     source: str
     """Where the line came from: ``path:line``, ``-:line`` or ``arg``."""
+    problem: str | None = None
+    """Why the reader already knows this line cannot be fetched (e.g. it is too long)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,11 +12,11 @@ from yarl import URL
 
 MAX_LINE_BYTES = 8 * 1024
 """Longer lines are rejected as ``invalid_url`` (contract §2)."""
+LINE_TOO_LONG = f"line longer than {MAX_LINE_BYTES // 1024} KiB"
 
 _SCHEMES = frozenset({"http", "https"})
 _USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@")
 _WHITESPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class InvalidURL(ValueError):
@@ -24,21 +24,30 @@ class InvalidURL(ValueError):
 
 
 _SHOWN_CHARS = 2000
+# C0 and C1 controls, line and paragraph separators, and the XML non-characters: none of them
+# may reach a terminal, a line-based format or an XML report.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to show anywhere: undecodable bytes and controls become U+FFFD."""
+    if not text.isascii():
+        try:  # bytes that were not UTF-8 come back as themselves, then as one U+FFFD each
+            raw = text.encode("utf-8", "surrogateescape")
+        except UnicodeEncodeError:  # a lone surrogate from a library caller
+            raw = text.encode("utf-8", "surrogatepass")
+        text = raw.decode("utf-8", "replace")
+    return _UNPRINTABLE.sub("\ufffd", text)
 
 
 def redact(url: str) -> str:
     """The URL as shown to people: credentials as ``***``, printable, and not endless.
 
     ``https://u:p@host/`` becomes ``https://***@host/``. Works on text that is not a valid URL
-    too, since invalid lines are reported as well: undecodable bytes become U+FFFD and a very
-    long line is cut with an ellipsis.
+    too, since invalid lines are reported as well: undecodable bytes and control characters
+    become U+FFFD and a very long line is cut with an ellipsis.
     """
-    shown = _USERINFO.sub(r"\1***@", url, count=1)
-    if not shown.isascii():
-        shown = shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
-    if _WHITESPACE_OR_CONTROL.search(shown):
-        # Nothing that could break a line, a terminal or an XML report reaches the output.
-        shown = _CONTROL.sub("\ufffd", shown)
+    shown = printable(_USERINFO.sub(r"\1***@", url, count=1))
     if len(shown) > _SHOWN_CHARS:
         shown = shown[:_SHOWN_CHARS] + "…"
     return shown
@@ -46,8 +55,8 @@ def redact(url: str) -> str:
 
 def parse_url(text: str) -> URL:
     """Return the URL to fetch, or raise :class:`InvalidURL` saying what is wrong with it."""
-    if len(text.encode("utf-8", "surrogateescape")) > MAX_LINE_BYTES:
-        raise InvalidURL(f"line longer than {MAX_LINE_BYTES // 1024} KiB")
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+        raise InvalidURL(LINE_TOO_LONG)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

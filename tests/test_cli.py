@@ -158,9 +158,7 @@ class TestUsageErrors:
 class TestInputs:
     def test_stdin_when_no_input(self, server: FaultServer) -> None:
         """With no INPUT, URLs come from standard input, with `-:line` sources."""
-        result = invoke(
-            ["--format", "jsonl"], stdin=f"# x\n{server.url('/ok')}\nnot-a-url\n"
-        )
+        result = invoke(["--format", "jsonl"], stdin=f"# x\n{server.url('/ok')}\nnot-a-url\n")
         rows = [json.loads(line) for line in result.stdout.splitlines()]
         assert sorted((r["source"], r["ok"]) for r in rows) == [("-:2", True), ("-:3", False)]
 

@@ -217,9 +217,11 @@ class TestAllOrNothing:
         """When every job succeeds, results come in input order."""
         order: list[int] = []
         urls = [server.url(f"/delay/{ms}") for ms in (60, 0, 30)]
-        summary = run(fetchall.Run(Mode.ALL, Options(), lambda r: order.append(r.index)).execute(
-            fetchall.Job(i, url, "arg") for i, url in enumerate(urls)
-        ))
+        summary = run(
+            fetchall.Run(Mode.ALL, Options(), lambda r: order.append(r.index)).execute(
+                fetchall.Job(i, url, "arg") for i, url in enumerate(urls)
+            )
+        )
         assert order == [0, 1, 2]
         assert summary.succeeded
 

@@ -22,12 +22,31 @@ class Formatter(Protocol):
         """Text to write once the run is over."""
 
 
-def shown_in_stream(mode: Mode, result: Result) -> bool:
-    """Whether a line-per-result format shows ``result``.
+class RaceFilter:
+    """What a line-per-result format (``text``, ``jsonl``) shows of a ``first``-mode race.
 
-    Cancelled jobs have no line of their own (the summary counts them), and in ``first`` mode
-    the winner is the only line: the race's losers are its cost, not its outcome.
+    The winner is the only line: the losers are the race's cost, not its outcome. Failures
+    are held back until the race ends, and shown only when nobody won. Other modes show
+    every result as it comes.
     """
-    if result.cancelled:
-        return False
-    return result.ok or mode is not Mode.FIRST
+
+    def __init__(self, mode: Mode) -> None:
+        self._racing = mode is Mode.FIRST
+        self._held: list[Result] = []
+        self._won = False
+
+    def now(self, result: Result) -> list[Result]:
+        """The results to show as ``result`` arrives."""
+        if not self._racing:
+            return [result]
+        if result.ok:
+            self._won = True
+            return [result]
+        if result.failed:
+            self._held.append(result)
+        return []
+
+    def at_end(self) -> list[Result]:
+        """The results still to show once the race is over."""
+        held, self._held = self._held, []
+        return [] if self._won else held

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fetchall.formats.base import shown_in_stream
+from fetchall.formats.base import RaceFilter
 from fetchall.models import Mode, Result, Summary
 
 
@@ -12,14 +12,16 @@ class JsonLinesFormat:
     """Nothing but result objects on stdout, so ``jq`` and friends can read it as it streams."""
 
     def __init__(self, mode: Mode) -> None:
-        self._mode = mode
+        self._filter = RaceFilter(mode)
 
     def result(self, result: Result) -> str:
-        """One line for a result the mode shows."""
-        if not shown_in_stream(self._mode, result):
-            return ""
-        return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+        """One line per result the mode shows now (cancelled jobs included)."""
+        return "".join(_line(shown) for shown in self._filter.now(result))
 
     def end(self, summary: Summary) -> str:
-        """Nothing: the exit status says how the run went."""
-        return ""
+        """A lost race's failures; otherwise nothing (the exit status says how it went)."""
+        return "".join(_line(shown) for shown in self._filter.at_end())
+
+
+def _line(result: Result) -> str:
+    return json.dumps(result.to_dict(), ensure_ascii=False) + "\n"

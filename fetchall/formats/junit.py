@@ -10,6 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from fetchall.models import Mode, Result, Summary
+from fetchall.urls import printable
 
 
 class JUnitFormat:
@@ -46,10 +47,13 @@ class JUnitFormat:
             if result.error is None:
                 continue
             if result.cancelled:
-                ET.SubElement(case, "skipped", message=result.error.message)
+                ET.SubElement(case, "skipped", message=printable(result.error.message))
                 continue
             failure = ET.SubElement(
-                case, "failure", type=result.error.kind.value, message=result.error.message
+                case,
+                "failure",
+                type=result.error.kind.value,
+                message=printable(result.error.message),
             )
             failure.text = _details(result)
         ET.indent(suite)
@@ -62,4 +66,4 @@ def _details(result: Result) -> str:
         lines.append(f"status: {result.status}")
     if result.final_url is not None and result.final_url != result.url:
         lines.append(f"final_url: {result.final_url}")
-    return "\n".join(lines)
+    return "\n".join(printable(line) for line in lines)

@@ -7,7 +7,7 @@ FAIL  timeout  timed out after 30.0 s  https://slow.example/
 
 from __future__ import annotations
 
-from fetchall.formats.base import shown_in_stream
+from fetchall.formats.base import RaceFilter
 from fetchall.models import Mode, Result, Summary
 from fetchall.report import ErrorGroups
 
@@ -39,18 +39,20 @@ class TextFormat:
         self._quiet = quiet
         self._color = color
         self._errors = ErrorGroups(keep_urls=MAX_URLS_PER_GROUP)
+        self._filter = RaceFilter(mode)
 
     def result(self, result: Result) -> str:
         """The line for ``result``, or nothing for the results this mode does not show."""
         self._errors.add(result)
-        if not shown_in_stream(self._mode, result) or (self._quiet and result.ok):
-            return ""
-        return self._line(result) + "\n"
+        return self._lines(self._filter.now(result))
 
     def end(self, summary: Summary) -> str:
         """The grouped error report, then the summary line."""
+        held = self._lines(self._filter.at_end())
         lines: list[str] = []
-        groups = self._errors.groups()
+        # A race that was won reports its winner; the losers' failures are not the outcome.
+        won_race = self._mode is Mode.FIRST and summary.ok > 0
+        groups = [] if won_race else self._errors.groups()
         if groups:
             lines.append(self._paint("errors:", _RED))
             for group in groups:
@@ -63,7 +65,12 @@ class TextFormat:
             f"{summary.ok} ok, {summary.failed} failed, {summary.cancelled} cancelled"
             f" in {summary.elapsed_s:.2f} s"
         )
-        return "\n".join(lines) + "\n"
+        return held + "\n".join(lines) + "\n"
+
+    def _lines(self, results: list[Result]) -> str:
+        # Cancelled jobs get no line of their own in text: the summary counts them.
+        shown = [r for r in results if not r.cancelled and not (self._quiet and r.ok)]
+        return "".join(self._line(result) + "\n" for result in shown)
 
     def _line(self, result: Result) -> str:
         if result.ok or result.status is not None:

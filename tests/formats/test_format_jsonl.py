@@ -1,0 +1,127 @@
+"""The ``jsonl`` format: one JSON object per result, nothing else (§3, §7)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from fetchall.formats import Format, JsonLinesFormat
+from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
+
+
+def _result(
+    url: str, index: int = 0, *, status: int | None = 200, error: FetchError | None = None
+) -> Result:
+    """A hand-built result: ok unless ``error`` is given."""
+    return Result(
+        url=url,
+        index=index,
+        source=f"urls.txt:{index + 1}",
+        ok=error is None,
+        status=status,
+        final_url=None if status is None else url + "final",
+        bytes=0 if status is None else 42,
+        elapsed_ms=7,
+        attempts=0 if status is None else 2,
+        content_type=None if status is None else "text/html",
+        saved_to="out/h/index.html" if error is None else None,
+        error=error,
+    )
+
+
+_OK = _result("https://ok.example/", 0)
+_FAILED = _result(
+    "https://f.example/", 1, status=503, error=FetchError(ErrorKind.HTTP_STATUS, "HTTP 503")
+)
+_DNS = _result(
+    "https://bücher.example/", 2, status=None, error=FetchError(ErrorKind.DNS, "no such host")
+)
+_CANCELLED = _result(
+    "https://c.example/",
+    3,
+    status=None,
+    error=FetchError(ErrorKind.CANCELLED, "a sibling failed"),
+)
+
+
+class TestJsonLines:
+    """Each shown result is one line holding exactly its JSON object."""
+
+    def test_lines_parse_back_to_to_dict(self) -> None:
+        """Every line is one JSON object equal to ``Result.to_dict()``."""
+        jsonl = JsonLinesFormat(Mode.INDEPENDENT)
+        for result in (_OK, _FAILED, _DNS):
+            line = jsonl.result(result)
+            assert line.endswith("\n")
+            assert line.count("\n") == 1
+            assert json.loads(line) == result.to_dict()
+
+    def test_exact_line(self) -> None:
+        """The object's keys come in the documented order, non-ASCII kept as is."""
+        line = JsonLinesFormat(Mode.INDEPENDENT).result(_DNS)
+        assert line == (
+            '{"url": "https://bücher.example/", "index": 2, "source": "urls.txt:3", "ok": false,'
+            ' "status": null, "final_url": null, "bytes": 0, "elapsed_ms": 7, "attempts": 0,'
+            ' "content_type": null, "saved_to": null,'
+            ' "error": {"kind": "dns", "message": "no such host"}}\n'
+        )
+
+    def test_end_writes_nothing(self) -> None:
+        """Nothing but result objects reaches stdout: the end is empty."""
+        jsonl = JsonLinesFormat(Mode.INDEPENDENT)
+        jsonl.result(_OK)
+        summary = Summary(mode=Mode.INDEPENDENT, ok=1, failed=0, cancelled=0, elapsed_s=1.234)
+        assert jsonl.end(summary) == ""
+
+    def test_first_mode_only_the_winner(self) -> None:
+        """In first mode the winner is the only line."""
+        jsonl = JsonLinesFormat(Mode.FIRST)
+        lines = [jsonl.result(r) for r in (_FAILED, _DNS, _OK, _CANCELLED)]
+        assert lines[:2] == ["", ""]
+        assert json.loads(lines[2]) == _OK.to_dict()
+        assert lines[3] == ""
+
+    def test_all_mode_reports_cancelled(self) -> None:
+        """In all mode each cancelled job gets its line: §3 reports every other job as
+        cancelled, and only ``text`` hides cancelled jobs (§7)."""
+        line = JsonLinesFormat(Mode.ALL).result(_CANCELLED)
+        assert line != ""
+        assert json.loads(line) == _CANCELLED.to_dict()
+
+    def test_format_enum_builds_it(self) -> None:
+        """``Format.JSONL.formatter`` gives a jsonl formatter."""
+        assert isinstance(Format.JSONL.formatter(Mode.ALL), JsonLinesFormat)
+
+
+class TestResultDict:
+    """``Result.to_dict`` and ``from_dict`` are inverses, for merging shard reports."""
+
+    @pytest.mark.parametrize("result", [_OK, _FAILED, _DNS, _CANCELLED])
+    def test_round_trip(self, result: Result) -> None:
+        """A result rebuilt from its dict, even through JSON text, equals the original."""
+        assert Result.from_dict(result.to_dict()) == result
+        assert Result.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+    def test_keys_in_documented_order(self) -> None:
+        """The dict has exactly the documented keys in the documented order."""
+        assert list(_OK.to_dict()) == [
+            "url",
+            "index",
+            "source",
+            "ok",
+            "status",
+            "final_url",
+            "bytes",
+            "elapsed_ms",
+            "attempts",
+            "content_type",
+            "saved_to",
+            "error",
+        ]
+
+    def test_flags(self) -> None:
+        """Cancelled results are neither ok nor failed; other errors are failures."""
+        assert (_OK.ok, _OK.failed, _OK.cancelled) == (True, False, False)
+        assert (_FAILED.ok, _FAILED.failed, _FAILED.cancelled) == (False, True, False)
+        assert (_CANCELLED.ok, _CANCELLED.failed, _CANCELLED.cancelled) == (False, False, True)
