@@ -13,7 +13,7 @@ import enum
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Coroutine, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
@@ -21,12 +21,15 @@ from typing import TYPE_CHECKING, Any, TextIO
 import click
 
 from fetchall import __version__
-from fetchall.formats import Format, Formatter
+from fetchall.formats import Format
 from fetchall.models import Mode
 from fetchall.options import DEFAULT_USER_AGENT, AcceptedStatuses, parse_header, parse_size
 
 if TYPE_CHECKING:
+    import asyncio
+
     from fetchall.engine import Run
+    from fetchall.formats import Formatter
     from fetchall.inputs import Shard, _Source
     from fetchall.models import Job, Result, Summary
     from fetchall.options import Options
@@ -291,19 +294,9 @@ class _Settings:
             sources = open_sources(self.inputs)
         except InputError as exc:
             raise OneLineUsageError(str(exc)) from None
-        return _run_loop(_Session(self).run(sources))
+        import asyncio  # noqa: PLC0415
 
-
-def _run_loop(main: Coroutine[Any, Any, int]) -> int:
-    """``asyncio.run`` on uvloop when it is installed: it cuts the engine's per-request cost."""
-    import asyncio  # noqa: PLC0415
-
-    try:
-        import uvloop  # noqa: PLC0415
-    except ImportError:
-        return asyncio.run(main)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main)
+        return asyncio.run(_Session(self).run(sources))
 
 
 def _isatty(stream: TextIO | None) -> bool:
@@ -321,6 +314,9 @@ class _Output:
         self.formatter = formatter
         self.progress = progress
         self.closed = False
+        self.loop: asyncio.AbstractEventLoop | None = None
+        """Set once the run's loop is running, so flushes can wait for the end of its turn."""
+        self._flush_pending = False
         self._on_closed = on_closed
         # Only when both streams are the same terminal can the two lines collide.
         self._shared_terminal = progress is not None and _isatty(sys.stdout)
@@ -329,8 +325,11 @@ class _Output:
         """Write a result's text at once, so that results appear as they complete."""
         text = self.formatter.result(result)
         if self.progress is not None and text and self._shared_terminal:
+            self.flush()
             self.progress.clear()
         self.write(text)
+        if self._shared_terminal:
+            self.flush()
         if self.progress is not None:
             self.progress.add(result)
 
@@ -340,20 +339,46 @@ class _Output:
             self.progress.draw()
             self.progress.clear()
         self.write(self.formatter.end(summary))
+        self.flush()
 
     def write(self, text: str) -> None:
+        """Write now; flush once the event loop has handled what is ready.
+
+        A pipe is block-buffered, so results must be flushed to appear as they complete,
+        but a flush per line would be a system call per URL: the results that complete in
+        one turn of the loop share one flush.
+        """
         if not text or self.closed:
             return
         try:
             sys.stdout.write(text)
+        except BrokenPipeError:
+            self._pipe_closed()
+            return
+        if not self._flush_pending:
+            self._flush_pending = True
+            if self.loop is None:  # no event loop (--merge): flush at once
+                self.flush()
+            else:
+                self.loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Push written text out to the reader."""
+        self._flush_pending = False
+        if self.closed:
+            return
+        try:
             sys.stdout.flush()
         except BrokenPipeError:
-            self.closed = True
-            # Python would report the pipe again when it flushes stdout at exit.
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-            os.close(devnull)
-            self._on_closed()
+            self._pipe_closed()
+
+    def _pipe_closed(self) -> None:
+        self.closed = True
+        # Python would report the pipe again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        self._on_closed()
 
 
 class _Session:
@@ -377,9 +402,12 @@ class _Session:
         self.run_: Run | None = None
 
     async def run(self, sources: list[_Source]) -> int:
+        import asyncio  # noqa: PLC0415
+
         from fetchall.engine import Run  # noqa: PLC0415
         from fetchall.inputs import InputError, JobReader  # noqa: PLC0415
 
+        self.output.loop = asyncio.get_running_loop()
         reader = JobReader(sources, self.settings.shard)
         try:
             jobs = aiter(reader)

@@ -76,8 +76,12 @@ class Fetcher:
 
     async def __aenter__(self) -> Self:
         options = self._options
-        trace = aiohttp.TraceConfig()
-        trace.on_request_redirect.append(self._on_request_redirect)
+        traces = []
+        # Tracing costs a little on every request: only when a hop needs pacing or logging.
+        if options.rate is not None or log.isEnabledFor(logging.INFO):
+            trace = aiohttp.TraceConfig()
+            trace.on_request_redirect.append(self._on_request_redirect)
+            traces.append(trace)
         connector = aiohttp.TCPConnector(
             # Our own semaphore already bounds requests; the connector bounds sockets the same
             # way so that a redirect hop can never open one more connection than allowed.
@@ -89,8 +93,11 @@ class Fetcher:
         session = aiohttp.ClientSession(
             connector=connector,
             headers=headers,
-            trace_configs=[trace],
-            trust_env=True,  # HTTP_PROXY, HTTPS_PROXY and NO_PROXY (contract §6)
+            trace_configs=traces,
+            # HTTP_PROXY, HTTPS_PROXY and NO_PROXY (contract §6). aiohttp consults them on every
+            # request, which costs more than the request itself on a fast server, so only
+            # when one is set.
+            trust_env=_proxy_configured(),
             auto_decompress=True,
         )
         self._session = await self._stack.enter_async_context(session)
@@ -246,6 +253,13 @@ class Fetcher:
         if self._pacer is not None:
             # The next hop is a request too, and --rate counts every request sent.
             await self._pacer.wait()
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy")
+
+
+def _proxy_configured() -> bool:
+    return any(os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARIABLES)
 
 
 def invalid_result(job: Job) -> Result | None:
