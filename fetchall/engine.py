@@ -331,22 +331,26 @@ class Run:
                 async with asyncio.TaskGroup() as outer:
                     watcher = outer.create_task(stopper.watch())
                     async with asyncio.TaskGroup() as group:
-                        async for job in jobs:
-                            pending = job
+                        while True:
+                            # The slot first, then the job: no job is read before it can start.
                             await slots.acquire()
                             if stopper.stopped:
                                 break
-                            pending = None
+                            job = await anext(jobs, None)
+                            if job is None:
+                                break
+                            if stopper.stopped:
+                                pending = job
+                                break
                             policy.started(job)
                             group.create_task(fetch(job))
                             if stagger and isinstance(policy, FirstSuccessPolicy):
                                 await _stagger(stagger, policy.failure_seen)
-                        pending = None
                     watcher.cancel()
             except* _Stop:
                 pass
             if pending is not None and stopper.reason is not None:
-                # Read but never started: it is reported like the jobs that were running.
+                # Read in the instant the run stopped: reported like the jobs that were running.
                 policy.interrupted(pending, stopper.reason)
             aclose = getattr(jobs, "aclose", None)
             if aclose is not None:
