@@ -82,6 +82,18 @@ class _HeaderType(_Parsed):
 HEADER = _HeaderType("header", parse_header)
 
 
+def _worker_count(text: str) -> int:
+    """``--workers``: a positive count, or ``auto`` for the CPUs this process may run on."""
+    if text.strip().lower() == "auto":
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError(f"{text!r} is not a number of workers >= 1, or auto")
+    return int(text)
+
+
 class _Command(click.Command):
     """A click command whose usage errors are one line on stderr and exit 2 (contract §1)."""
 
@@ -165,6 +177,12 @@ class _Command(click.Command):
 @click.option("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header.")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
 @click.option("--max-size", type=_Parsed("size", parse_size), help="Largest body: 500K, 10M, 1G.")
+@click.option(
+    "--workers",
+    type=_Parsed("N|auto", _worker_count),
+    default="1",
+    help="Processes that fetch; auto = the CPUs this process may use.",
+)
 @click.option(
     "--save",
     type=click.Path(file_okay=False, path_type=Path),
@@ -262,6 +280,7 @@ class _Settings:
                 insecure=params["insecure"],
                 max_size=params["max_size"],
                 save_dir=params["save"],
+                workers=params["workers"],
             )
         except ValueError as exc:
             raise OneLineUsageError(str(exc)) from None

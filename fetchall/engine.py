@@ -25,6 +25,7 @@ from fetchall.fetcher import Fetcher, invalid_result
 from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary, failed_result
 from fetchall.options import Options
 from fetchall.saving import BodyStore
+from fetchall.workers import WorkerPool
 
 ResultCallback = Callable[[Result], None]
 
@@ -326,7 +327,12 @@ class Run:
                 slots.release()
             policy.finished(result)
 
-        async with Fetcher(self.options, self._store) as fetcher:
+        fetcher: Fetcher | WorkerPool
+        if self.options.workers > 1:
+            fetcher = WorkerPool(self.options, self._store, self.options.workers)
+        else:
+            fetcher = Fetcher(self.options, self._store)
+        async with fetcher:
             try:
                 async with asyncio.TaskGroup() as outer:
                     watcher = outer.create_task(stopper.watch())

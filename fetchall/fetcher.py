@@ -17,9 +17,9 @@ import os
 import random
 import ssl
 import time
-from collections.abc import Iterator
-from contextlib import AsyncExitStack, contextmanager
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from types import SimpleNamespace, TracebackType
 from typing import Self
 
@@ -62,12 +62,21 @@ class _Response:
 class Fetcher:
     """Fetches jobs with one shared session under the run's bounds. Use as ``async with``."""
 
-    def __init__(self, options: Options, store: BodyStore | None = None) -> None:
+    def __init__(
+        self,
+        options: Options,
+        store: BodyStore | None = None,
+        *,
+        pacer_share: tuple[tuple[int, int], float] | None = None,
+    ) -> None:
         self._options = options
         self._store = store
         self._in_flight = asyncio.Semaphore(options.limit)
         self._hosts = HostSlots(options.per_host) if options.per_host else None
-        self._pacer = Pacer(options.rate) if options.rate else None
+        self._pacer = None
+        if options.rate:
+            share, origin = pacer_share or ((0, 1), 0.0)
+            self._pacer = Pacer(options.rate, share, origin)
         self._timeout = aiohttp.ClientTimeout(
             total=options.timeout, sock_connect=options.connect_timeout
         )
@@ -111,17 +120,23 @@ class Fetcher:
     ) -> None:
         await self._stack.aclose()
 
-    async def fetch(self, job: Job) -> Result:
-        """Fetch ``job`` with retries; every outcome but cancellation is a :class:`Result`."""
+    async def fetch(self, job: Job, save_as: PurePosixPath | None = None) -> Result:
+        """Fetch ``job`` with retries; every outcome but cancellation is a :class:`Result`.
+
+        With a body store, the body's path is claimed now (so paths follow the order jobs
+        start in), unless the caller has claimed it already as ``save_as``.
+        """
         started = time.monotonic()
         url = _checked_url(job)
         if isinstance(url, Result):
             return url
+        if self._store is not None and save_as is None:
+            save_as = self._store.claim(url)
         attempts = 0
         while True:
             attempts += 1
             try:
-                response = await self._attempt(url)
+                response = await self._attempt(url, save_as)
             except FetchFailed as failure:
                 if attempts > self._options.retries or not _retryable(failure):
                     return _failure(job, failure, attempts, started)
@@ -159,20 +174,26 @@ class Fetcher:
             delay = max(delay, response.retry_after)
         return delay
 
-    async def _attempt(self, url: URL) -> _Response:
+    async def _attempt(self, url: URL, save_as: PurePosixPath | None) -> _Response:
         """One attempt: wait for the bounds, send, follow redirects, read the body."""
-        assert self._session is not None, "use Fetcher as an async context manager"
-        async with AsyncExitStack() as bounds:
-            if self._hosts is not None:
-                await bounds.enter_async_context(self._hosts.hold(url.host or ""))
-            await bounds.enter_async_context(self._in_flight)
-            if self._pacer is not None:
-                await self._pacer.wait()
-            with _mapped_errors():
-                return await self._send(url)
+        if self._hosts is None:
+            async with self._in_flight:
+                return await self._paced_send(url, save_as)
+        async with self._hosts.hold(url.host or ""), self._in_flight:
+            return await self._paced_send(url, save_as)
 
-    async def _send(self, url: URL) -> _Response:
-        assert self._session is not None
+    async def _paced_send(self, url: URL, save_as: PurePosixPath | None) -> _Response:
+        if self._pacer is not None:
+            await self._pacer.wait()
+        try:
+            return await self._send(url, save_as)
+        except FetchFailed:
+            raise
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+            raise FetchFailed(error_for(exc)) from exc
+
+    async def _send(self, url: URL, save_as: PurePosixPath | None) -> _Response:
+        assert self._session is not None, "use Fetcher as an async context manager"
         options = self._options
         follow = options.max_redirects > 0
         async with self._session.request(
@@ -189,7 +210,9 @@ class Fetcher:
             status = response.status
             accepted = status in options.accept
             # Bodies are laid out by the URL as given, so users can find them from their list.
-            sink = self._store.open(url) if accepted and self._store else None
+            sink = None
+            if accepted and self._store is not None and save_as is not None:
+                sink = self._store.open(save_as)
             try:
                 size = await self._read_body(response, sink, status)
             except BaseException:
@@ -330,17 +353,6 @@ def _failure(job: Job, failure: FetchFailed, attempts: int, started: float) -> R
         saved_to=None,
         error=failure.error,
     )
-
-
-@contextmanager
-def _mapped_errors() -> Iterator[None]:
-    """Translate aiohttp and socket errors into :class:`FetchFailed` with the right kind."""
-    try:
-        yield
-    except FetchFailed:
-        raise
-    except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
-        raise FetchFailed(error_for(exc)) from exc
 
 
 def error_for(exc: BaseException) -> FetchError:

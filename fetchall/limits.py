@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
+import time
 from collections.abc import AsyncIterator
 
 
@@ -42,17 +44,30 @@ class Pacer:
     Each caller reserves the next free start time without awaiting in between (so no lock is
     needed on a single event loop), then sleeps until it. A cancelled waiter's reservation is
     not given back: a gap in the schedule is harmless, a burst would break the promise.
+
+    Several processes share one rate by taking turns on one grid of start times: with
+    ``share=(i, n)`` and a common ``origin`` on the system-wide monotonic clock, this pacer
+    starts requests only at ``origin + (i + k*n) / rate``, so no two processes ever start
+    requests closer than ``1 / rate`` apart, and none of them has to ask the others.
     """
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, share: tuple[int, int] = (0, 1), origin: float = 0.0) -> None:
         self._interval = 1.0 / rate
+        self._slot, self._slots = share
+        self._origin = origin
         self._next_start = 0.0
 
     async def wait(self) -> None:
         """Return when this caller may send its request."""
-        loop = asyncio.get_running_loop()
-        now = loop.time()
-        start = max(now, self._next_start)
-        self._next_start = start + self._interval
+        now = time.monotonic()
+        start = self._own_slot_from(max(now, self._next_start))
+        self._next_start = start + self._interval * self._slots
         if start > now:
             await asyncio.sleep(start - now)
+
+    def _own_slot_from(self, moment: float) -> float:
+        if self._slots == 1:
+            return moment
+        grid = (moment - self._origin) / self._interval
+        turn = math.ceil((grid - self._slot) / self._slots)
+        return self._origin + (self._slot + turn * self._slots) * self._interval

@@ -96,6 +96,8 @@ class Options:
     """Bodies larger than this many bytes fail with kind ``too_large``."""
     save_dir: Path | None = None
     """Write each successful body under this folder (contract §8)."""
+    workers: int = 1
+    """Processes that fetch; more than one spreads the CPU work over cores (contract §5)."""
 
     def __post_init__(self) -> None:
         _at_least("limit", self.limit, 1)
@@ -108,6 +110,7 @@ class Options:
         _at_least("max_failures", self.max_failures, 1)
         _at_least("max_redirects", self.max_redirects, 0)
         _at_least("max_size", self.max_size, 0)
+        _at_least("workers", self.workers, 1)
         if self.retry_backoff < 0:
             raise ValueError(f"retry_backoff must be >= 0 seconds, not {self.retry_backoff}")
         if self.stagger < 0:

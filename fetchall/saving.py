@@ -99,22 +99,40 @@ class FileSink:
 
 
 class BodyStore:
-    """Hands out a :class:`FileSink` per successful response, each at its own path.
+    """Claims a path per job and hands out a :class:`FileSink` for its successful body.
 
     With ``staged=True`` (``all`` mode) bodies go to a hidden folder beside ``directory``
-    and :meth:`finish` moves them in, or throws them away.
+    and :meth:`finish` moves them in, or throws them away. Paths are claimed in the order jobs
+    start, so a run names its files the same way with one worker process or several.
     """
 
-    def __init__(self, directory: Path, *, staged: bool = False) -> None:
+    def __init__(self, directory: Path, *, staged: bool = False, root: Path | None = None) -> None:
         self.directory = directory
+        """Where bodies end up; ``saved_to`` names paths here."""
         self._staged = staged
-        self._staging: Path | None = None
+        self._root = root
         self._claimed: set[PurePosixPath] = set()
 
-    def open(self, url: URL) -> FileSink:
-        """A sink for the body of ``url`` at a path no other job of this run uses."""
-        relative = self._claim(relative_path(url))
-        root = self._root()
+    @property
+    def root(self) -> Path:
+        """Where bodies are written now: DIR itself, or the staging folder beside it."""
+        if self._root is None:
+            if self._staged:
+                parent = self.directory.absolute().parent
+                parent.mkdir(parents=True, exist_ok=True)
+                prefix = f".{self.directory.name}.fetchall-staging-"
+                self._root = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+            else:
+                self._root = self.directory
+        return self._root
+
+    def claim(self, url: URL) -> PurePosixPath:
+        """The path, relative to DIR, that the body of ``url`` will have if it succeeds."""
+        return self._claim(relative_path(url))
+
+    def open(self, relative: PurePosixPath) -> FileSink:
+        """A sink writing to the claimed path ``relative``."""
+        root = self.root
         final = root / relative
         try:
             self._make_parents(root, final)
@@ -132,9 +150,9 @@ class BodyStore:
 
     def finish(self, keep: bool) -> None:
         """``all`` mode's end: move staged bodies into DIR when ``keep``; drop them otherwise."""
-        staging, self._staging = self._staging, None
-        if staging is None:
+        if not self._staged or self._root is None:
             return
+        staging, self._root = self._root, None
         try:
             if keep:
                 for path in sorted(staging.rglob("*")):
@@ -144,16 +162,6 @@ class BodyStore:
                         os.replace(path, target)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-
-    def _root(self) -> Path:
-        if not self._staged:
-            return self.directory
-        if self._staging is None:
-            parent = self.directory.absolute().parent
-            parent.mkdir(parents=True, exist_ok=True)
-            prefix = f".{self.directory.name}.fetchall-staging-"
-            self._staging = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
-        return self._staging
 
     def _claim(self, relative: PurePosixPath) -> PurePosixPath:
         """``relative``, or ``name-2``, ``name-3`` … when another job has it already."""

@@ -101,7 +101,7 @@ class TestPaths:
         (directory / "h").mkdir(parents=True)
         (directory / "h" / "link").symlink_to(outside)
         store = BodyStore(directory)
-        sink = store.open(URL("http://h/link/x"))
+        sink = store.open(store.claim(URL("http://h/link/x")))
         sink.write(b"body")
         saved = Path(sink.commit())
         assert saved.resolve().is_relative_to(directory.resolve())
@@ -138,7 +138,7 @@ class TestSaving:
         store = BodyStore(tmp_path)
         saved = []
         for url, body in (("http://h/a", b"1"), ("http://h/a/b", b"2"), ("http://h/a", b"3")):
-            sink = store.open(URL(url))
+            sink = store.open(store.claim(URL(url)))
             sink.write(body)
             saved.append(sink.commit())
         assert len(set(saved)) == 3

@@ -1,0 +1,235 @@
+"""``--workers N``: spread the fetching over N worker processes, with every promise kept.
+
+One aiohttp process tops out at one core. With workers, this process (the coordinator) keeps
+everything that decides *what* happens: it reads the input, runs the mode's policy, holds the
+``--limit`` and ``--per-host`` slots, claims ``--save`` paths and reports results. The workers
+only fetch. So results, their order and the exit status are those of a one-process run:
+
+* ``--limit``: the coordinator admits at most ``limit`` jobs (the same rule as one process),
+  and each worker's own request bound is its share of ``limit``, the shares adding up to it,
+  so that retries waiting out a backoff still hold no request slot.
+* ``--per-host``: the coordinator holds a host slot for each job it dispatches.
+* ``--rate``: the workers take turns on one grid of start times on the system-wide monotonic
+  clock (:class:`fetchall.limits.Pacer`), so the bound holds across processes with no message.
+* Cancellation (``all``, ``first``, ``--max-failures``, a deadline, a signal): the coordinator's
+  task for the job is cancelled like any other, and on its way out it tells the worker, which
+  cancels its fetch and so closes the connection at once.
+
+Messages are pickled tuples with a 4-byte length, over the worker's stdin and stdout:
+``("job", id, Job, save_as)``, ``("cancel", id)`` in; ``("result", id, Result)`` out. A worker
+ends when its stdin closes, cancelling whatever it still runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import itertools
+import pickle
+import signal
+import struct
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from types import TracebackType
+from typing import Any, Self
+
+from fetchall.fetcher import Fetcher, invalid_result
+from fetchall.limits import HostSlots
+from fetchall.models import Job, Result
+from fetchall.options import Options
+from fetchall.saving import BodyStore
+from fetchall.urls import parse_url
+
+_LENGTH = struct.Struct("!I")
+
+
+def _frame(message: tuple[Any, ...]) -> bytes:
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    return _LENGTH.pack(len(data)) + data
+
+
+async def _read_frame(reader: asyncio.StreamReader) -> tuple[Any, ...] | None:
+    try:
+        header = await reader.readexactly(_LENGTH.size)
+        message: tuple[Any, ...] = pickle.loads(await reader.readexactly(_LENGTH.unpack(header)[0]))
+    except asyncio.IncompleteReadError:
+        return None
+    return message
+
+
+@dataclass(frozen=True, slots=True)
+class _Setup:
+    """What a worker needs to know before its first job."""
+
+    options: Options
+    share: tuple[int, int]
+    origin: float
+    save_root: Path | None
+    save_directory: Path | None
+
+
+class _Worker:
+    """The coordinator's handle on one worker process."""
+
+    def __init__(self, process: asyncio.subprocess.Process, limit: int) -> None:
+        self.process = process
+        self.limit = limit
+        self.load = 0
+        self.waiting: dict[int, asyncio.Future[Result]] = {}
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        assert self.process.stdin is not None
+        if not self.process.stdin.is_closing():
+            self.process.stdin.write(_frame(message))
+
+    async def receive(self) -> None:
+        """Hand each result to the task waiting for it, until the worker's output ends."""
+        assert self.process.stdout is not None
+        while (message := await _read_frame(self.process.stdout)) is not None:
+            _, job_id, result = message
+            future = self.waiting.pop(job_id, None)
+            if future is not None and not future.done():
+                future.set_result(result)
+        for future in self.waiting.values():
+            if not future.done():
+                future.set_exception(RuntimeError("a fetchall worker process ended early"))
+
+
+class WorkerPool:
+    """Fetches jobs in worker processes; used by the engine in place of a :class:`Fetcher`."""
+
+    def __init__(self, options: Options, store: BodyStore | None, count: int) -> None:
+        self._options = options
+        self._store = store
+        self._count = max(1, min(count, options.limit))
+        self._hosts = HostSlots(options.per_host) if options.per_host else None
+        self._workers: list[_Worker] = []
+        self._ids = itertools.count()
+        self._group = asyncio.TaskGroup()
+
+    async def __aenter__(self) -> Self:
+        await self._group.__aenter__()
+        try:
+            await self._start_workers()
+        except BaseException:
+            await self._stop_workers()
+            await self._group.__aexit__(*sys.exc_info())
+            raise
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._stop_workers()
+        await self._group.__aexit__(exc_type, exc, tb)
+
+    async def _start_workers(self) -> None:
+        options, count = self._options, self._count
+        save_root = self._store.root if self._store is not None else None
+        save_directory = self._store.directory if self._store is not None else None
+        origin = time.monotonic()
+        for index in range(count):
+            # Shares of --limit that add up to it exactly: 10 over 3 workers is 4, 3, 3.
+            limit = options.limit // count + (index < options.limit % count)
+            worker_options = dataclasses.replace(options, limit=limit, per_host=None)
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "fetchall.workers",
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
+            worker = _Worker(process, limit)
+            self._workers.append(worker)
+            setup = _Setup(worker_options, (index, count), origin, save_root, save_directory)
+            worker.send(("setup", setup))
+            self._group.create_task(worker.receive())
+
+    async def _stop_workers(self) -> None:
+        for worker in self._workers:
+            if worker.process.stdin is not None:
+                worker.process.stdin.close()
+        for worker in self._workers:
+            await worker.process.wait()
+
+    async def fetch(self, job: Job) -> Result:
+        """Fetch ``job`` in the least busy worker; cancelling this cancels it there too."""
+        invalid = invalid_result(job)
+        if invalid is not None:
+            return invalid
+        url = parse_url(job.url)
+        save_as = self._store.claim(url) if self._store is not None else None
+        if self._hosts is None:
+            return await self._dispatch(job, save_as)
+        async with self._hosts.hold(url.host or ""):
+            return await self._dispatch(job, save_as)
+
+    async def _dispatch(self, job: Job, save_as: PurePosixPath | None) -> Result:
+        worker = min(self._workers, key=lambda w: w.load / w.limit)
+        job_id = next(self._ids)
+        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        worker.waiting[job_id] = future
+        worker.load += 1
+        worker.send(("job", job_id, job, save_as))
+        try:
+            return await future
+        except asyncio.CancelledError:
+            worker.send(("cancel", job_id))
+            raise
+        finally:
+            worker.load -= 1
+            worker.waiting.pop(job_id, None)
+
+
+async def _serve() -> None:
+    """A worker's life: fetch the jobs that arrive, answer each, stop when stdin closes."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    transport, _ = await loop.connect_write_pipe(asyncio.BaseProtocol, sys.stdout)
+    message = await _read_frame(reader)
+    if message is None:
+        return
+    setup: _Setup = message[1]
+    store = None
+    if setup.save_directory is not None:
+        store = BodyStore(setup.save_directory, root=setup.save_root)
+    fetcher = Fetcher(setup.options, store, pacer_share=(setup.share, setup.origin))
+    running: dict[int, asyncio.Task[None]] = {}
+
+    async def fetch(job_id: int, job: Job, save_as: PurePosixPath | None) -> None:
+        try:
+            result = await fetcher.fetch(job, save_as)
+        finally:
+            running.pop(job_id, None)
+        transport.write(_frame(("result", job_id, result)))
+
+    async with fetcher, asyncio.TaskGroup() as group:
+        while (message := await _read_frame(reader)) is not None:
+            if message[0] == "job":
+                _, job_id, job, save_as = message
+                running[job_id] = group.create_task(fetch(job_id, job, save_as))
+            elif message[0] == "cancel" and (task := running.get(message[1])) is not None:
+                task.cancel()
+        for task in running.values():
+            task.cancel()
+    transport.close()
+
+
+def main() -> None:
+    """Entry point of a worker process (``python -m fetchall.workers``)."""
+    # Ctrl-C reaches the whole process group; only the coordinator decides what it means.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    with contextlib.suppress(BrokenPipeError):
+        asyncio.run(_serve())
+
+
+if __name__ == "__main__":
+    main()

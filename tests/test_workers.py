@@ -1,0 +1,166 @@
+"""``--workers``: several fetching processes keep every promise of one (contract §5)."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from fault_server import FaultServer
+
+import fetchall
+from fetchall import ErrorKind
+from fetchall.cli import command
+
+
+def comparable(report: fetchall.Report) -> list[dict[str, Any]]:
+    """Results without their timing, which no two runs share."""
+    rows = [r.to_dict() for r in report.results]
+    for row in rows:
+        del row["elapsed_ms"]
+    return rows
+
+
+def release_when(server: FaultServer, gate: str, condition: Any) -> threading.Thread:
+    def wait_then_release() -> None:
+        server.wait_until(condition)
+        server.release(gate)
+
+    thread = threading.Thread(target=wait_then_release, daemon=True)
+    thread.start()
+    return thread
+
+
+class TestSameResults:
+    def test_results_match_one_worker(self, server: FaultServer, tmp_path: Path) -> None:
+        """The same input gives the same results, order and saved paths with 1 or 3 workers."""
+        urls = [
+            server.url("/ok"),
+            server.url("/status/404"),
+            "ftp://example.invalid/",
+            server.url("/redirect/2"),
+            FaultServer.refused_url(),
+            server.url("/ok"),
+            server.url("/bytes/3000"),
+        ]
+        one = asyncio.run(fetchall.fetch_all(urls, save_dir=tmp_path / "one"))
+        three = asyncio.run(fetchall.fetch_all(urls, save_dir=tmp_path / "three", workers=3))
+        assert [str(r.saved_to).replace("three", "one") for r in three.results] == [
+            str(r.saved_to) for r in one.results
+        ]
+        strip = [{k: v for k, v in row.items() if k != "saved_to"} for row in comparable(one)]
+        assert [{k: v for k, v in row.items() if k != "saved_to"} for row in comparable(three)] == (
+            strip
+        )
+        assert (three.summary.ok, three.summary.failed) == (4, 3)
+
+    def test_cli_exit_status_and_auto(self, server: FaultServer) -> None:
+        """--workers auto runs; --workers 0 and nonsense are usage errors."""
+        ok = CliRunner().invoke(command, [server.url("/ok"), "--workers", "auto"])
+        assert ok.exit_code == 0
+        for bad in ("0", "-1", "many"):
+            result = CliRunner().invoke(command, [server.url("/ok"), "--workers", bad])
+            assert result.exit_code == 2
+            assert result.stderr.count("\n") == 1
+
+
+class TestBoundsAcrossWorkers:
+    def test_limit_holds_across_workers(self, server: FaultServer) -> None:
+        """--limit 5 over 2 workers: the server sees 5 at once, never 6."""
+        urls = [server.url("/gate/wl") for _ in range(20)]
+        helper = release_when(server, "wl", lambda s: s.in_flight == 5)
+        report = asyncio.run(fetchall.fetch_all(urls, limit=5, workers=2))
+        helper.join(5)
+        assert report.summary.ok == 20
+        assert server.max_in_flight == 5
+
+    def test_per_host_holds_across_workers(self, server: FaultServer) -> None:
+        """--per-host 2 over 2 workers: each host sees at most 2 at once."""
+        urls = [server.url("/gate/wh"), server.url_localhost("/gate/wh")] * 5
+        helper = release_when(server, "wh", lambda s: s.in_flight == 4)
+        report = asyncio.run(fetchall.fetch_all(urls, limit=10, per_host=2, workers=2))
+        helper.join(5)
+        assert report.summary.ok == 10
+        assert server.max_in_flight_by_host == {"127.0.0.1": 2, "localhost": 2}
+
+    def test_rate_holds_across_workers(self, server: FaultServer) -> None:
+        """--rate 20 over 3 workers: request starts at least 50 ms apart on the server."""
+        urls = [server.url(f"/ok?i={i}") for i in range(9)]
+        report = asyncio.run(fetchall.fetch_all(urls, limit=9, rate=20, workers=3))
+        assert report.summary.ok == 9
+        times = sorted(entry[0] for entry in server.request_log)
+        gaps = [b - a for a, b in itertools.pairwise(times)]
+        assert min(gaps) >= 0.045
+
+
+class TestCancellationAcrossWorkers:
+    def test_all_mode_cancels_in_every_worker(self, server: FaultServer) -> None:
+        """A failure in one worker closes the hanging requests of the others at once."""
+        urls = [server.url("/hang") for _ in range(4)] + [server.url("/gate/wf?status=500")]
+        helper = release_when(server, "wf", lambda s: s.in_flight == 5)
+        report = asyncio.run(fetchall.fetch_all(urls, mode="all", workers=2, timeout=60))
+        helper.join(5)
+        assert (report.summary.failed, report.summary.cancelled) == (1, 4)
+        server.wait_until(lambda s: s.disconnects == 4 and s.in_flight == 0)
+
+    def test_first_mode_cancels_losers_in_every_worker(self, server: FaultServer) -> None:
+        """The winner in one worker cancels the losers in the others."""
+        urls = [server.url("/hang") for _ in range(3)] + [server.url("/gate/ww")]
+        helper = release_when(server, "ww", lambda s: s.in_flight == 4)
+        report = asyncio.run(fetchall.fetch_all(urls, mode="first", workers=2, timeout=60))
+        helper.join(5)
+        assert [r.index for r in report.results if r.ok] == [3]
+        assert report.summary.cancelled == 3
+        server.wait_until(lambda s: s.disconnects == 3 and s.in_flight == 0)
+
+    def test_deadline_across_workers(self, server: FaultServer) -> None:
+        """--deadline fails the requests still running in every worker."""
+        urls = [server.url("/hang") for _ in range(4)]
+        report = asyncio.run(fetchall.fetch_all(urls, deadline=0.5, workers=2))
+        assert [r.error.kind for r in report.results if r.error] == [ErrorKind.DEADLINE] * 4
+        server.wait_until(lambda s: s.disconnects == 4 and s.in_flight == 0)
+
+    @pytest.mark.parametrize("workers", [1, 2])
+    def test_all_mode_save_with_workers(
+        self, server: FaultServer, tmp_path: Path, workers: int
+    ) -> None:
+        """All-mode staging works when workers write the bodies."""
+        directory = tmp_path / "out"
+        urls = [server.url("/ok"), server.url("/bytes/10")]
+        report = asyncio.run(
+            fetchall.fetch_all(urls, mode="all", save_dir=directory, workers=workers)
+        )
+        assert report.summary.ok == 2
+        assert sorted(p.name for p in directory.rglob("*") if p.is_file()) == ["10", "ok"]
+        assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_ctrl_c_to_the_process_group(server: FaultServer) -> None:
+    """Ctrl-C reaches every process of the group: exit 130, summary written, nothing left open."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fetchall", "--workers", "2", "--format", "json"]
+        + [server.url("/ok")]
+        + [server.url("/hang")] * 3,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # its own process group, as a shell job would have
+    )
+    server.wait_until(lambda s: s.in_flight == 3 and s.completed == 1)
+    os.killpg(process.pid, signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=30)
+    assert process.returncode == 130
+    assert "Traceback" not in stderr
+    summary = json.loads(stdout)["summary"]
+    assert (summary["ok"], summary["cancelled"]) == (1, 3)
+    server.wait_until(lambda s: s.in_flight == 0 and s.disconnects == 3)
