@@ -434,11 +434,13 @@ class _Session:
                 first = await anext(jobs, None)
             except InputError as exc:
                 raise OneLineUsageError(str(exc)) from None
-            if first is None:
+            if first is None and reader.jobs_read == 0:
                 raise OneLineUsageError(f"no URLs in input: {', '.join(self.settings.inputs)}")
+            # An empty shard of a non-empty input is a run with nothing to do, not an error.
+            pending = _chain(first, jobs) if first is not None else jobs
             self.run_ = Run(self.settings.mode, self.settings.options, self.output.result)
             with self._signals_handled():
-                summary = await self.run_.execute(_chain(first, jobs))
+                summary = await self.run_.execute(pending)
         finally:
             reader.close()
         self.output.end(summary)

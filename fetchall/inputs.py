@@ -208,6 +208,8 @@ class JobReader:
         self._queue: asyncio.Queue[list[Job] | BaseException | None] = asyncio.Queue()
         self._room = threading.Semaphore(_BATCHES_AHEAD)
         self._closed = threading.Event()
+        self.jobs_read = 0
+        """Jobs read so far, before sharding: tells an empty input from an empty shard."""
         self._loop = asyncio.get_running_loop()
         self._thread = threading.Thread(target=self._run, name="fetchall-input", daemon=True)
         self._thread.start()
@@ -255,7 +257,7 @@ class JobReader:
             else:
                 batches = self._file_batches(source, index)
             for batch in batches:
-                index = batch[-1].index + 1
+                index = self.jobs_read = batch[-1].index + 1
                 kept = [job for job in batch if self._shard is None or self._shard.keeps(job.url)]
                 if kept:
                     yield kept

@@ -39,9 +39,7 @@ def read_report(path: Path) -> tuple[Mode | None, float, list[Result]]:
     except json.JSONDecodeError:
         document = None
     if isinstance(document, dict) and "results" in document:
-        mode = Mode(document.get("mode", Mode.INDEPENDENT))
-        elapsed = float(document.get("summary", {}).get("elapsed_s", 0.0))
-        return mode, elapsed, [_result(path, item) for item in document["results"]]
+        return _json_report(path, document)
     results = []
     for number, line in enumerate(text.splitlines(), start=1):
         if line.strip():
@@ -52,10 +50,24 @@ def read_report(path: Path) -> tuple[Mode | None, float, list[Result]]:
     return None, 0.0, results
 
 
+def _json_report(path: Path, document: dict[str, Any]) -> tuple[Mode, float, list[Result]]:
+    results, summary = document["results"], document.get("summary", {})
+    if not isinstance(results, list) or not isinstance(summary, dict):
+        raise ReportError(f"{path}: not a fetchall json report")
+    try:
+        mode = Mode(document.get("mode", Mode.INDEPENDENT))
+        elapsed = float(summary.get("elapsed_s", 0.0))
+    except (TypeError, ValueError):
+        raise ReportError(f"{path}: not a fetchall json report (mode or summary)") from None
+    return mode, elapsed, [_result(path, item) for item in results]
+
+
 def _result(path: Path, item: Any) -> Result:
+    if not isinstance(item, dict):
+        raise ReportError(f"{path}: not a fetchall result: {str(item)[:60]!r}")
     try:
         return Result.from_dict(item)
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         raise ReportError(f"{path}: not a fetchall result: {exc!r}") from None
 
 

@@ -231,7 +231,11 @@ class TestInterrupted:
         server.wait_until(lambda s: s.completed == 1 and s.in_flight == 1)
         # The trickling body has begun: its temporary file exists.
         host_dir = directory / f"127.0.0.1_{server.port}"
-        server.wait_until(lambda s: any(p.name.endswith(".part") for p in host_dir.iterdir()))
+        server.wait_until(
+            lambda s: (
+                host_dir.is_dir() and any(p.name.endswith(".part") for p in host_dir.iterdir())
+            )
+        )
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
         assert process.returncode == 130

@@ -1,0 +1,136 @@
+"""The CI and Kubernetes examples only use options that ``fetchall --help`` lists.
+
+The examples are not run here (they need GitHub or a cluster), but every ``fetchall`` command
+line in them (``run:`` steps, container commands, and the commands their comments tell you to
+type) is read and its options checked against the real command, so that renaming an option
+cannot leave the examples behind.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from fetchall.cli import command
+from fetchall.formats import Format
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLE_FILES = {
+    "github-actions/smoke.yml": {"--format"},
+    "github-actions/sharded.yml": {"--shard", "--merge", "--format"},
+    "kubernetes/indexed-job.yaml": {"--shard", "--merge", "--format"},
+}
+_OPTION = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*")
+_ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=\S*")
+
+
+def help_options() -> set[str]:
+    """Every option name (long and short) in ``fetchall --help``."""
+    result = CliRunner().invoke(command, ["--help"])
+    assert result.exit_code == 0, result.output
+    # An option line starts with its names; two spaces part them from the description.
+    names = [line.strip().split("  ", 1)[0] for line in result.stdout.splitlines()]
+    return {match[0] for text in names if text.startswith("-") for match in _OPTION.finditer(text)}
+
+
+def fetchall_commands(text: str) -> list[list[str]]:
+    """The words of every ``fetchall`` command line in ``text``, up to a redirection or a
+    comment; commands may sit in YAML ``run:`` steps, list items or comments."""
+    commands = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            comment = stripped.lstrip("#")
+            if not comment.startswith("  "):
+                continue  # prose; commands in comments are indented, as in a README
+            stripped = comment
+        stripped = stripped.strip().removeprefix("- ").strip()
+        stripped = stripped.removeprefix("run:").strip()
+        for segment in re.split(r"&&|\|\||[;|]", stripped):
+            words = segment.split()
+            while words and (words[0] in {"exec", "time"} or _ENV_ASSIGNMENT.fullmatch(words[0])):
+                words.pop(0)
+            if words[:3] == ["python", "-m", "fetchall"]:
+                words = words[2:]
+            if not words or words[0] != "fetchall":
+                continue
+            kept = []
+            for word in words[1:]:
+                if word.startswith(("#", ">", "2>", "<")):
+                    break
+                kept.append(word)
+            commands.append(kept)
+    return commands
+
+
+def options_of(words: list[str]) -> list[str]:
+    """The option names among a command's words (``--x=1`` counts as ``--x``)."""
+    return [word.split("=", 1)[0] for word in words if _OPTION.fullmatch(word.split("=", 1)[0])]
+
+
+def value_after(words: list[str], option: str) -> list[str]:
+    """Every value given to ``option`` in a command's words."""
+    values = [words[i + 1] for i, word in enumerate(words[:-1]) if word == option]
+    return values + [word.split("=", 1)[1] for word in words if word.startswith(option + "=")]
+
+
+class TestHelper:
+    def test_help_options_are_read(self) -> None:
+        """The help parser finds the long and short options, negated flags included."""
+        options = help_options()
+        assert {"--shard", "--merge", "--format", "--limit", "--no-progress"} <= options
+        assert {"-q", "-v", "-H", "-X", "-h"} <= options
+
+    def test_commands_are_found_only_where_fetchall_runs(self) -> None:
+        """Commands in run steps, after exec and indented in comments count; pip installs,
+        names and prose do not."""
+        text = (
+            "      - run: fetchall urls.txt --limit 5 > out.txt\n"
+            "        pip install --quiet fetchall && exec fetchall a.txt --shard 4\n"
+            "#   fetchall --merge a b  # or --bogus\n"
+            "# fetchall exits 1 when --bogus fails\n"
+            "  name: fetchall\n"
+            "  kubectl logs -l job-name=fetchall --tail=-1\n"
+            "  FETCHALL_LIMIT=3 python -m fetchall -q x\n"
+        )
+        assert fetchall_commands(text) == [
+            ["urls.txt", "--limit", "5"],
+            ["a.txt", "--shard", "4"],
+            ["--merge", "a", "b"],
+            ["-q", "x"],
+        ]
+
+
+@pytest.mark.parametrize("name", sorted(EXAMPLE_FILES))
+class TestExampleFiles:
+    def test_every_option_is_a_real_one(self, name: str) -> None:
+        """Each fetchall command in the example uses only options from --help."""
+        commands = fetchall_commands((EXAMPLES / name).read_text(encoding="utf-8"))
+        assert commands, f"no fetchall command found in {name}"
+        known = help_options()
+        for words in commands:
+            unknown = [option for option in options_of(words) if option not in known]
+            assert not unknown, f"{name}: fetchall {' '.join(words)}: unknown {unknown}"
+
+    def test_the_features_it_shows_are_there(self, name: str) -> None:
+        """The example still shows what it is for (the options named in EXAMPLE_FILES)."""
+        commands = fetchall_commands((EXAMPLES / name).read_text(encoding="utf-8"))
+        used = {option for words in commands for option in options_of(words)}
+        assert EXAMPLE_FILES[name] <= used
+
+    def test_option_values_are_valid(self, name: str) -> None:
+        """--format names a real format and --shard is K/N, N or a CI expression of them."""
+        formats = {f.value for f in Format}
+        for words in fetchall_commands((EXAMPLES / name).read_text(encoding="utf-8")):
+            assert set(value_after(words, "--format")) <= formats, words
+            for spec in value_after(words, "--shard"):
+                assert re.fullmatch(r"\d+(/\d+)?|\$\{\{", spec), words
+
+    def test_no_tabs_and_a_final_newline(self, name: str) -> None:
+        """YAML forbids tabs for indentation; the file ends with a newline."""
+        text = (EXAMPLES / name).read_text(encoding="utf-8")
+        assert "\t" not in text
+        assert text.endswith("\n")
