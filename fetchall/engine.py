@@ -287,10 +287,12 @@ class Run:
                 await self._schedule(jobs, policy, stagger=self.options.stagger)
             case Mode.ALL:
                 # All-or-nothing reads and checks the whole input before sending anything.
-                listed = [job async for job in jobs]
+                listed = await self._read_all(jobs)
                 policy = AllOrNothingPolicy(self._emit, self.stopper, listed)
                 invalid = [r for job in listed if (r := invalid_result(job)) is not None]
-                if invalid:
+                if self.stopper.stopped:
+                    pass  # stopped while reading: every job read is reported cancelled
+                elif invalid:
                     self.stopper.stop(StopReason.INVALID_INPUT)
                     for result in invalid:
                         policy.finished(result)
@@ -302,6 +304,19 @@ class Run:
                             self._store.finish(keep=policy.committed)
         policy.close()
         return policy
+
+    async def _read_all(self, jobs: AsyncIterator[Job]) -> list[Job]:
+        """Every job of the input, unless the run is stopped first (a signal, a deadline)."""
+        listed: list[Job] = []
+        try:
+            async with asyncio.TaskGroup() as group:
+                watcher = group.create_task(self.stopper.watch())
+                async for job in jobs:
+                    listed.append(job)
+                watcher.cancel()
+        except* _Stop:
+            pass
+        return listed
 
     async def _schedule(
         self,

@@ -314,3 +314,34 @@ class TestProcess:
             stdout = process.stdout.read()
         assert code == 0
         assert stdout.startswith("ok    200")
+
+
+class TestInterruptWhileReading:
+    def test_all_mode_stops_while_stdin_is_still_open(self, server: FaultServer) -> None:
+        """SIGINT while all mode is still reading an open pipe: exit 130 at once, jobs cancelled."""
+        with spawn(["--mode", "all", "--format", "jsonl"], stdin=subprocess.PIPE) as process:
+            assert process.stdin is not None
+            assert process.stdout is not None
+            process.stdin.write(f"{server.url('/ok')}\n{server.url('/ok')}\n")
+            process.stdin.flush()
+            # Before the fix this waited for an end of input that never comes.
+            process.send_signal(signal.SIGINT)
+            try:
+                code = process.wait(timeout=20)
+            finally:
+                process.kill()
+                process.stdin.close()
+            rows = [json.loads(line) for line in process.stdout.read().splitlines()]
+        assert code == 130
+        assert server.total_requests == 0
+        # Whatever was read before the signal is reported cancelled; nothing succeeded.
+        assert all(row["error"]["kind"] == "cancelled" for row in rows)
+
+    def test_second_sigint_exits_at_once(self, server: FaultServer) -> None:
+        """Two Ctrl-C in a row: exit 130, no traceback."""
+        process = spawn([server.url("/hang")])
+        server.wait_until(lambda s: s.in_flight == 1)
+        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGINT)
+        code, _, _ = finish(process)
+        assert code == 130
