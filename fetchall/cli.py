@@ -427,22 +427,25 @@ class _Session:
         from fetchall.inputs import InputError, JobReader  # noqa: PLC0415
 
         self.output.loop = asyncio.get_running_loop()
-        reader = JobReader(sources, self.settings.shard)
-        try:
-            jobs = aiter(reader)
+        self.run_ = run = Run(self.settings.mode, self.settings.options, self.output.result)
+        # Signals first: once the input thread exists, Ctrl-C is handled (tests rely on it).
+        with self._signals_handled():
+            reader = JobReader(sources, self.settings.shard)
             try:
-                first = await anext(jobs, None)
-            except InputError as exc:
-                raise OneLineUsageError(str(exc)) from None
-            if first is None and reader.jobs_read == 0:
-                raise OneLineUsageError(f"no URLs in input: {', '.join(self.settings.inputs)}")
-            # An empty shard of a non-empty input is a run with nothing to do, not an error.
-            pending = _chain(first, jobs) if first is not None else jobs
-            self.run_ = Run(self.settings.mode, self.settings.options, self.output.result)
-            with self._signals_handled():
-                summary = await self.run_.execute(pending)
-        finally:
-            reader.close()
+                jobs = aiter(reader)
+                try:
+                    # Waiting for the first line of a pipe can take a while: a signal ends it.
+                    first = await run.stopper.guard(anext(jobs, None))
+                except InputError as exc:
+                    raise OneLineUsageError(str(exc)) from None
+                if first is None and reader.jobs_read == 0 and not run.stopper.stopped:
+                    inputs = ", ".join(self.settings.inputs)
+                    raise OneLineUsageError(f"no URLs in input: {inputs}")
+                # An empty shard of a non-empty input is a run with nothing to do, not an error.
+                pending = _chain(first, jobs) if first is not None else jobs
+                summary = await run.execute(pending)
+            finally:
+                reader.close()
         self.output.end(summary)
         return self._exit_status(summary)
 
@@ -475,8 +478,8 @@ class _Session:
                 # A second Ctrl-C: the user does not want to wait for a clean stop.
                 os._exit(ExitStatus.SIGINT)
             self.signal = signum
-            assert self.run_ is not None
-            self.run_.stopper.stop(StopReason.INTERRUPTED)
+            if self.run_ is not None:
+                self.run_.stopper.stop(StopReason.INTERRUPTED)
 
         installed = []
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -521,7 +524,11 @@ def _merge_reports(inputs: tuple[str, ...], params: dict[str, Any]) -> int:
 
 def main() -> None:
     """Console entry point (``fetchall`` and ``python -m fetchall``)."""
-    command(prog_name="fetchall")
+    try:
+        command(prog_name="fetchall")
+    except KeyboardInterrupt:
+        # Ctrl-C before the run has set up its own handling (while Python starts up).
+        sys.exit(ExitStatus.SIGINT)
 
 
 __all__ = ["ExitStatus", "command", "main"]

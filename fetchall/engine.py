@@ -18,8 +18,8 @@ from __future__ import annotations
 import asyncio
 import enum
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
-from typing import Protocol
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
+from typing import Protocol, TypeVar
 
 from fetchall.fetcher import Fetcher, invalid_result
 from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary, failed_result
@@ -28,6 +28,7 @@ from fetchall.saving import BodyStore
 from fetchall.workers import WorkerPool
 
 ResultCallback = Callable[[Result], None]
+T = TypeVar("T")
 
 
 class StopReason(enum.Enum):
@@ -68,6 +69,18 @@ class Stopper:
         """Raise the sentinel inside the group once the run is told to stop."""
         await self._event.wait()
         raise _Stop
+
+    async def guard(self, awaitable: Awaitable[T]) -> T | None:
+        """The value of ``awaitable``, or None if the run is stopped before it has one."""
+        value: T | None = None
+        try:
+            async with asyncio.TaskGroup() as group:
+                watcher = group.create_task(self.watch())
+                value = await awaitable
+                watcher.cancel()
+        except* _Stop:
+            value = None
+        return value
 
 
 class Policy(Protocol):
@@ -308,14 +321,12 @@ class Run:
     async def _read_all(self, jobs: AsyncIterator[Job]) -> list[Job]:
         """Every job of the input, unless the run is stopped first (a signal, a deadline)."""
         listed: list[Job] = []
-        try:
-            async with asyncio.TaskGroup() as group:
-                watcher = group.create_task(self.stopper.watch())
-                async for job in jobs:
-                    listed.append(job)
-                watcher.cancel()
-        except* _Stop:
-            pass
+
+        async def read() -> None:
+            async for job in jobs:
+                listed.append(job)
+
+        await self.stopper.guard(read())
         return listed
 
     async def _schedule(

@@ -8,6 +8,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
@@ -316,6 +317,16 @@ class TestProcess:
         assert stdout.startswith("ok    200")
 
 
+def wait_for_threads(pid: int, count: int, timeout: float = 20) -> None:
+    """Block until process ``pid`` runs ``count`` threads (Linux /proc)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if len(list(Path(f"/proc/{pid}/task").iterdir())) >= count:
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"process {pid} has fewer than {count} threads after {timeout} s")
+
+
 class TestInterruptWhileReading:
     def test_all_mode_stops_while_stdin_is_still_open(self, server: FaultServer) -> None:
         """SIGINT while all mode is still reading an open pipe: exit 130 at once, jobs cancelled."""
@@ -324,6 +335,8 @@ class TestInterruptWhileReading:
             assert process.stdout is not None
             process.stdin.write(f"{server.url('/ok')}\n{server.url('/ok')}\n")
             process.stdin.flush()
+            # Its input thread starts once the run handles signals itself.
+            wait_for_threads(process.pid, 2)
             # Before the fix this waited for an end of input that never comes.
             process.send_signal(signal.SIGINT)
             try:
