@@ -10,30 +10,31 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import importlib
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import click
 
 from fetchall import __version__
-from fetchall.formats import Format
-from fetchall.models import Mode
-from fetchall.options import DEFAULT_USER_AGENT, AcceptedStatuses, parse_header, parse_size
 
 if TYPE_CHECKING:
     import asyncio
 
     from fetchall.engine import Run
-    from fetchall.formats import Formatter
+    from fetchall.formats import Format, Formatter
     from fetchall.inputs import Shard, _Source
-    from fetchall.models import Job, Result, Summary
+    from fetchall.models import Job, Mode, Result, Summary
     from fetchall.options import Options
     from fetchall.progress import Progress
+
+# Spelled out rather than read from the enums, so that --help and --version need not import
+# the package's models (tests check that they match).
+MODES = ("independent", "all", "first")
+FORMATS = ("text", "jsonl", "json", "junit")
 
 
 class ExitStatus(enum.IntEnum):
@@ -55,17 +56,25 @@ class OneLineUsageError(click.UsageError):
 
 
 class _Parsed(click.ParamType[Any, Any]):
-    """A click type that parses with one of our ``parse`` functions (ValueError = bad value)."""
+    """A click type that parses with one of our ``parse`` functions (ValueError = bad value).
 
-    def __init__(self, name: str, parse: Any) -> None:
+    ``parse`` is named as ``"module:function"`` when importing its module can wait until a
+    value has to be parsed.
+    """
+
+    def __init__(self, name: str, parse: Callable[[str], Any] | str) -> None:
         self.name = name
         self._parse = parse
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         if not isinstance(value, str):
             return value
+        parse = self._parse
+        if isinstance(parse, str):
+            module, _, function = parse.partition(":")
+            parse = getattr(importlib.import_module(module), function)
         try:
-            return self._parse(value)
+            return parse(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -79,7 +88,7 @@ class _HeaderType(_Parsed):
     envvar_list_splitter = "\n"
 
 
-HEADER = _HeaderType("header", parse_header)
+HEADER = _HeaderType("header", "fetchall.options:parse_header")
 
 
 def _worker_count(text: str) -> int:
@@ -131,16 +140,16 @@ class _Command(click.Command):
 @click.argument("inputs", metavar="[INPUT]...", nargs=-1, envvar="FETCHALL_INPUT")
 @click.option(
     "--mode",
-    type=click.Choice([m.value for m in Mode]),
-    default=Mode.INDEPENDENT.value,
+    type=click.Choice(MODES),
+    default="independent",
     help="independent: every URL on its own; all: first failure cancels all; "
     "first: first success wins.",
 )
 @click.option(
     "--format",
     "format",
-    type=click.Choice([f.value for f in Format]),
-    default=Format.TEXT.value,
+    type=click.Choice(FORMATS),
+    default="text",
     help="Report format on standard output.",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=10, help="Requests in flight at once.")
@@ -163,7 +172,7 @@ class _Command(click.Command):
 )
 @click.option(
     "--accept",
-    type=_Parsed("codes", AcceptedStatuses.parse),
+    type=_Parsed("codes", "fetchall.options:parse_accept"),
     default="200-299",
     help="Statuses that count as success, e.g. 200-299,304.",
 )
@@ -174,9 +183,13 @@ class _Command(click.Command):
 @click.option(
     "-H", "--header", "header", type=HEADER, multiple=True, help="'Name: value'; repeatable."
 )
-@click.option("--user-agent", default=DEFAULT_USER_AGENT, help="User-Agent header.")
+@click.option("--user-agent", default=f"fetchall/{__version__}", help="User-Agent header.")
 @click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
-@click.option("--max-size", type=_Parsed("size", parse_size), help="Largest body: 500K, 10M, 1G.")
+@click.option(
+    "--max-size",
+    type=_Parsed("size", "fetchall.options:parse_size"),
+    help="Largest body: 500K, 10M, 1G.",
+)
 @click.option(
     "--workers",
     type=_Parsed("N|auto", _worker_count),
@@ -185,7 +198,7 @@ class _Command(click.Command):
 )
 @click.option(
     "--save",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False),
     help="Write each successful body under DIR/<host>/<path>.",
 )
 @click.option(
@@ -239,8 +252,7 @@ def _shard(spec: str | None) -> Shard | None:
         raise OneLineUsageError(f"--shard: {exc}") from None
 
 
-@dataclass(frozen=True)
-class _Settings:
+class _Settings(NamedTuple):
     """The command line, checked: what to read, how to fetch, how to report."""
 
     inputs: tuple[str, ...]
@@ -254,7 +266,11 @@ class _Settings:
 
     @classmethod
     def from_params(cls, inputs: tuple[str, ...], params: dict[str, Any]) -> _Settings:
-        from fetchall.options import Options  # noqa: PLC0415 (import-light --help)
+        from pathlib import Path  # noqa: PLC0415 (import-light --help)
+
+        from fetchall.formats import Format  # noqa: PLC0415
+        from fetchall.models import Mode  # noqa: PLC0415
+        from fetchall.options import Options  # noqa: PLC0415
 
         if not inputs:
             if sys.stdin is None or sys.stdin.isatty():
@@ -279,7 +295,7 @@ class _Settings:
                 user_agent=params["user_agent"],
                 insecure=params["insecure"],
                 max_size=params["max_size"],
-                save_dir=params["save"],
+                save_dir=None if params["save"] is None else Path(params["save"]),
                 workers=params["workers"],
             )
         except ValueError as exc:
@@ -501,6 +517,9 @@ async def _chain(first: Job, rest: AsyncIterator[Job]) -> AsyncIterator[Job]:
 
 def _merge_reports(inputs: tuple[str, ...], params: dict[str, Any]) -> int:
     """``--merge``: print the shards' reports as one, exit by whether every job succeeded."""
+    from pathlib import Path  # noqa: PLC0415
+
+    from fetchall.formats import Format  # noqa: PLC0415
     from fetchall.merge import ReportError, merge  # noqa: PLC0415
 
     if not inputs:

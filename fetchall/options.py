@@ -48,6 +48,11 @@ class AcceptedStatuses:
         return ",".join(f"{low}-{high}" if low != high else str(low) for low, high in self.ranges)
 
 
+def parse_accept(text: str) -> AcceptedStatuses:
+    """``--accept``: see :meth:`AcceptedStatuses.parse`."""
+    return AcceptedStatuses.parse(text)
+
+
 def parse_size(text: str) -> int:
     """Bytes from ``123``, ``10K``, ``5M``, ``1G`` (powers of 1024)."""
     match = _SIZE.match(text)
