@@ -351,7 +351,7 @@ class _Output:
         self.closed = False
         self.loop: asyncio.AbstractEventLoop | None = None
         """Set once the run's loop is running, so flushes can wait for the end of its turn."""
-        self._flush_pending = False
+        self._pending: list[str] = []
         self._on_closed = on_closed
         # Only when both streams are the same terminal can the two lines collide.
         self._shared_terminal = progress is not None and _isatty(sys.stdout)
@@ -377,32 +377,28 @@ class _Output:
         self.flush()
 
     def write(self, text: str) -> None:
-        """Write now; flush once the event loop has handled what is ready.
+        """Write once the event loop has handled what is ready.
 
         A pipe is block-buffered, so results must be flushed to appear as they complete,
-        but a flush per line would be a system call per URL: the results that complete in
-        one turn of the loop share one flush.
+        but a write and a flush per line would cost more than many a request: the results
+        that complete in one turn of the loop share one write and one flush.
         """
         if not text or self.closed:
             return
-        try:
-            sys.stdout.write(text)
-        except BrokenPipeError:
-            self._pipe_closed()
-            return
-        if not self._flush_pending:
-            self._flush_pending = True
-            if self.loop is None:  # no event loop (--merge): flush at once
+        self._pending.append(text)
+        if len(self._pending) == 1:
+            if self.loop is None:  # no event loop (--merge): at once
                 self.flush()
             else:
                 self.loop.call_soon(self.flush)
 
     def flush(self) -> None:
         """Push written text out to the reader."""
-        self._flush_pending = False
+        text, self._pending = "".join(self._pending), []
         if self.closed:
             return
         try:
+            sys.stdout.write(text)
             sys.stdout.flush()
         except BrokenPipeError:
             self._pipe_closed()

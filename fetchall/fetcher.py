@@ -11,6 +11,7 @@ never eats into ``--timeout``.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import os
@@ -38,6 +39,7 @@ RETRYABLE_KINDS = frozenset({ErrorKind.CONNECT, ErrorKind.PROTOCOL, ErrorKind.TI
 RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
 _CHUNK = 64 * 1024
+_NO_BOUND = contextlib.nullcontext()
 
 
 class FetchFailed(Exception):
@@ -71,7 +73,10 @@ class Fetcher:
     ) -> None:
         self._options = options
         self._store = store
-        self._in_flight = asyncio.Semaphore(options.limit)
+        # Without retries the scheduler's slots, one per job, already bound the requests in
+        # flight. With retries a job waiting out its backoff gives its request slot back, so
+        # the bound is taken here, per attempt.
+        self._in_flight = asyncio.Semaphore(options.limit) if options.retries else _NO_BOUND
         self._hosts = HostSlots(options.per_host) if options.per_host else None
         self._pacer = None
         if options.rate:

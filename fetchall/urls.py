@@ -47,6 +47,8 @@ def redact(url: str) -> str:
     too, since invalid lines are reported as well: undecodable bytes and control characters
     become U+FFFD and a very long line is cut with an ellipsis.
     """
+    if "@" not in url and url.isascii() and url.isprintable() and len(url) <= _SHOWN_CHARS:
+        return url  # the common case, on every result: nothing to hide or replace
     shown = printable(_USERINFO.sub(r"\1***@", url, count=1))
     if len(shown) > _SHOWN_CHARS:
         shown = shown[:_SHOWN_CHARS] + "…"
