@@ -195,7 +195,7 @@ class Fetcher:
         except FetchFailed:
             raise
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
-            raise FetchFailed(error_for(exc)) from exc
+            raise FetchFailed(error_for(exc, self._options.timeout)) from exc
 
     async def _send(self, url: URL, save_as: PurePosixPath | None) -> _Response:
         assert self._session is not None, "use Fetcher as an async context manager"
@@ -360,28 +360,38 @@ def _failure(job: Job, failure: FetchFailed, attempts: int, started: float) -> R
     )
 
 
-def error_for(exc: BaseException) -> FetchError:
-    """The fetchall error for an exception raised while fetching (contract §7)."""
-    kind, message = _classify(exc)
+def error_for(exc: BaseException, timeout: float | None = None) -> FetchError:
+    """The fetchall error for an exception raised while fetching (contract §7).
+
+    ``timeout`` is the attempt's ``--timeout``, named in the message of a timeout.
+    """
+    kind, message = _classify(exc, timeout)
     return FetchError(kind, message)
 
 
-def _classify(exc: BaseException) -> tuple[ErrorKind, str]:
+def _classify(exc: BaseException, timeout: float | None) -> tuple[ErrorKind, str]:
     # Order matters: aiohttp's classes inherit from one another and from OSError/TimeoutError.
     if isinstance(exc, TimeoutError):
-        return ErrorKind.TIMEOUT, _timeout_message(exc)
+        return ErrorKind.TIMEOUT, _timeout_message(exc, timeout)
     if isinstance(exc, aiohttp.TooManyRedirects):
         return ErrorKind.TOO_MANY_REDIRECTS, f"more than {len(exc.history) - 1} redirects"
     if isinstance(exc, aiohttp.ClientConnectorDNSError):
         return ErrorKind.DNS, f"cannot resolve host {exc.host}"
-    if isinstance(exc, aiohttp.ClientConnectorCertificateError | aiohttp.ClientSSLError):
+    if isinstance(
+        exc,
+        aiohttp.ClientConnectorCertificateError
+        | aiohttp.ClientSSLError
+        | aiohttp.ServerFingerprintMismatch,
+    ):
         return ErrorKind.TLS, _oneline(exc)
     if isinstance(exc, ssl.SSLError) or isinstance(exc.__cause__, ssl.SSLError):
         return ErrorKind.TLS, _oneline(exc)
     if isinstance(exc, aiohttp.ClientConnectorError):
         reason = os.strerror(exc.errno) if exc.errno else _oneline(exc)
         return ErrorKind.CONNECT, f"cannot connect to {exc.host}:{exc.port}: {reason}"
-    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlRedirectClientError):
+    if isinstance(exc, aiohttp.ClientHttpProxyError):
+        return ErrorKind.CONNECT, f"the proxy answered {exc.status} {exc.message}".strip()
+    if isinstance(exc, aiohttp.InvalidURL | aiohttp.NonHttpUrlClientError):
         return ErrorKind.INVALID_URL, f"redirect to an unusable URL: {redact(str(exc))}"
     if isinstance(exc, aiohttp.ServerDisconnectedError):
         return ErrorKind.PROTOCOL, "server closed the connection without a complete response"
@@ -396,12 +406,12 @@ def _classify(exc: BaseException) -> tuple[ErrorKind, str]:
     return ErrorKind.PROTOCOL, _oneline(exc)
 
 
-def _timeout_message(exc: BaseException) -> str:
+def _timeout_message(exc: BaseException, timeout: float | None) -> str:
     if isinstance(exc, aiohttp.ConnectionTimeoutError):
         return "connect timed out"
     if isinstance(exc, aiohttp.SocketTimeoutError):
         return "read timed out"
-    return "timed out"
+    return "timed out" if timeout is None else f"timed out after {timeout:.1f} s"
 
 
 def _oneline(exc: BaseException) -> str:

@@ -15,9 +15,11 @@ only fetch. So results, their order and the exit status are those of a one-proce
   task for the job is cancelled like any other, and on its way out it tells the worker, which
   cancels its fetch and so closes the connection at once.
 
-Messages are pickled tuples with a 4-byte length, over the worker's stdin and stdout:
-``("job", id, Job, save_as)``, ``("cancel", id)`` in; ``("result", id, Result)`` out. A worker
-ends when its stdin closes, cancelling whatever it still runs.
+Messages are tuples: ``("job", id, Job, save_as)``, ``("cancel", id)`` in;
+``("result", id, Result)`` out. The messages of one turn of the event loop travel together,
+as one pickled list with a 4-byte length over the worker's stdin or stdout: one write and one
+read per turn, not per URL. A worker ends when its stdin closes, cancelling whatever it still
+runs.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ import signal
 import struct
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
@@ -46,18 +49,37 @@ from fetchall.urls import parse_url
 _LENGTH = struct.Struct("!I")
 
 
-def _frame(message: tuple[Any, ...]) -> bytes:
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    return _LENGTH.pack(len(data)) + data
+Message = tuple[Any, ...]
 
 
-async def _read_frame(reader: asyncio.StreamReader) -> tuple[Any, ...] | None:
+class _Outbox:
+    """Messages put in one turn of the event loop leave together, as one frame."""
+
+    def __init__(self, write: Callable[[bytes], object]) -> None:
+        self._write = write
+        self._messages: list[Message] = []
+
+    def put(self, message: Message) -> None:
+        self._messages.append(message)
+        if len(self._messages) == 1:
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Send what is queued now."""
+        messages, self._messages = self._messages, []
+        if messages:
+            data = pickle.dumps(messages, protocol=pickle.HIGHEST_PROTOCOL)
+            self._write(_LENGTH.pack(len(data)) + data)
+
+
+async def _read_frame(reader: asyncio.StreamReader) -> list[Message] | None:
+    """The next frame's messages, or None at the end of the stream."""
     try:
         header = await reader.readexactly(_LENGTH.size)
-        message: tuple[Any, ...] = pickle.loads(await reader.readexactly(_LENGTH.unpack(header)[0]))
+        messages: list[Message] = pickle.loads(await reader.readexactly(_LENGTH.unpack(header)[0]))
     except asyncio.IncompleteReadError:
         return None
-    return message
+    return messages
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,20 +101,21 @@ class _Worker:
         self.limit = limit
         self.load = 0
         self.waiting: dict[int, asyncio.Future[Result]] = {}
+        self.outbox = _Outbox(self._write)
 
-    def send(self, message: tuple[Any, ...]) -> None:
-        assert self.process.stdin is not None
-        if not self.process.stdin.is_closing():
-            self.process.stdin.write(_frame(message))
+    def _write(self, data: bytes) -> None:
+        stdin = self.process.stdin
+        if stdin is not None and not stdin.is_closing():
+            stdin.write(data)
 
     async def receive(self) -> None:
         """Hand each result to the task waiting for it, until the worker's output ends."""
         assert self.process.stdout is not None
-        while (message := await _read_frame(self.process.stdout)) is not None:
-            _, job_id, result = message
-            future = self.waiting.pop(job_id, None)
-            if future is not None and not future.done():
-                future.set_result(result)
+        while (messages := await _read_frame(self.process.stdout)) is not None:
+            for _, job_id, result in messages:
+                future = self.waiting.pop(job_id, None)
+                if future is not None and not future.done():
+                    future.set_result(result)
         for future in self.waiting.values():
             if not future.done():
                 future.set_exception(RuntimeError("a fetchall worker process ended early"))
@@ -148,11 +171,12 @@ class WorkerPool:
             worker = _Worker(process, limit)
             self._workers.append(worker)
             setup = _Setup(worker_options, (index, count), origin, save_root, save_directory)
-            worker.send(("setup", setup))
+            worker.outbox.put(("setup", setup))
             self._group.create_task(worker.receive())
 
     async def _stop_workers(self) -> None:
         for worker in self._workers:
+            worker.outbox.flush()  # the cancellations of this very turn go out first
             if worker.process.stdin is not None:
                 worker.process.stdin.close()
         for worker in self._workers:
@@ -176,11 +200,11 @@ class WorkerPool:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         worker.waiting[job_id] = future
         worker.load += 1
-        worker.send(("job", job_id, job, save_as))
+        worker.outbox.put(("job", job_id, job, save_as))
         try:
             return await future
         except asyncio.CancelledError:
-            worker.send(("cancel", job_id))
+            worker.outbox.put(("cancel", job_id))
             raise
         finally:
             worker.load -= 1
@@ -193,32 +217,35 @@ async def _serve() -> None:
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     transport, _ = await loop.connect_write_pipe(asyncio.BaseProtocol, sys.stdout)
-    message = await _read_frame(reader)
-    if message is None:
+    messages = await _read_frame(reader)
+    if not messages:
         return
-    setup: _Setup = message[1]
+    setup: _Setup = messages[0][1]
     store = None
     if setup.save_directory is not None:
         store = BodyStore(setup.save_directory, root=setup.save_root)
     fetcher = Fetcher(setup.options, store, pacer_share=(setup.share, setup.origin))
     running: dict[int, asyncio.Task[None]] = {}
+    outbox = _Outbox(transport.write)
 
     async def fetch(job_id: int, job: Job, save_as: PurePosixPath | None) -> None:
         try:
             result = await fetcher.fetch(job, save_as)
         finally:
             running.pop(job_id, None)
-        transport.write(_frame(("result", job_id, result)))
+        outbox.put(("result", job_id, result))
 
     async with fetcher, asyncio.TaskGroup() as group:
-        while (message := await _read_frame(reader)) is not None:
-            if message[0] == "job":
-                _, job_id, job, save_as = message
-                running[job_id] = group.create_task(fetch(job_id, job, save_as))
-            elif message[0] == "cancel" and (task := running.get(message[1])) is not None:
-                task.cancel()
+        while (messages := await _read_frame(reader)) is not None:
+            for message in messages:
+                if message[0] == "job":
+                    _, job_id, job, save_as = message
+                    running[job_id] = group.create_task(fetch(job_id, job, save_as))
+                elif message[0] == "cancel" and (task := running.get(message[1])) is not None:
+                    task.cancel()
         for task in running.values():
             task.cancel()
+    outbox.flush()
     transport.close()
 
 
