@@ -122,22 +122,16 @@ class _Counts:
             self.failed += 1
 
 
-class IndependentPolicy:
-    """Every job counts on its own; results are emitted as they complete."""
+class _StreamingPolicy:
+    """What ``independent`` and ``first`` share: each result is emitted as it arrives."""
 
-    def __init__(self, emit: ResultCallback, stopper: Stopper, max_failures: int | None) -> None:
+    def __init__(self, emit: ResultCallback, stopper: Stopper) -> None:
         self.counts = _Counts()
         self._emit = emit
         self._stopper = stopper
-        self._max_failures = max_failures
 
     def started(self, job: Job) -> None:
         pass
-
-    def finished(self, result: Result) -> None:
-        self._report(result)
-        if self._max_failures is not None and self.counts.failed >= self._max_failures:
-            self._stopper.stop(StopReason.MAX_FAILURES)
 
     def interrupted(self, job: Job, reason: StopReason) -> None:
         self._report(stopped_result(job, reason))
@@ -150,7 +144,20 @@ class IndependentPolicy:
         self._emit(result)
 
 
-class FirstSuccessPolicy:
+class IndependentPolicy(_StreamingPolicy):
+    """Every job counts on its own; results are emitted as they complete."""
+
+    def __init__(self, emit: ResultCallback, stopper: Stopper, max_failures: int | None) -> None:
+        super().__init__(emit, stopper)
+        self._max_failures = max_failures
+
+    def finished(self, result: Result) -> None:
+        self._report(result)
+        if self._max_failures is not None and self.counts.failed >= self._max_failures:
+            self._stopper.stop(StopReason.MAX_FAILURES)
+
+
+class FirstSuccessPolicy(_StreamingPolicy):
     """The first success stops the run; a success after it lost the race and is ``cancelled``.
 
     Results are emitted as they come, so memory stays O(limit); the formatters decide which
@@ -158,10 +165,9 @@ class FirstSuccessPolicy:
     """
 
     def __init__(self, emit: ResultCallback, stopper: Stopper) -> None:
-        self.counts = _Counts()
+        super().__init__(emit, stopper)
         self.failure_seen = asyncio.Event()
-        self._emit = emit
-        self._stopper = stopper
+        """Set when the racer started last has failed: the next one need not wait."""
 
     def started(self, job: Job) -> None:
         self.failure_seen.clear()
@@ -169,24 +175,13 @@ class FirstSuccessPolicy:
     def finished(self, result: Result) -> None:
         if self._stopper.stopped:
             # Ended in the instant between the win and the cancellation: it lost the race.
-            result = stopped_result(
-                _job_of(result), self._stopper.reason or StopReason.WINNER_FOUND
-            )
+            reason = self._stopper.reason or StopReason.WINNER_FOUND
+            result = stopped_result(_job_of(result), reason)
         elif result.ok:
             self._stopper.stop(StopReason.WINNER_FOUND)
         else:
             self.failure_seen.set()
         self._report(result)
-
-    def interrupted(self, job: Job, reason: StopReason) -> None:
-        self._report(stopped_result(job, reason))
-
-    def close(self) -> None:
-        pass
-
-    def _report(self, result: Result) -> None:
-        self.counts.add(result)
-        self._emit(result)
 
 
 class AllOrNothingPolicy:
