@@ -1,5 +1,19 @@
-"""``python -m fetchall``."""
+"""``python -m fetchall`` and the ``fetchall`` command."""
 
-from fetchall.cli import main
+import sys
 
-main()
+
+def main() -> None:
+    """Console entry point. ``--version`` alone is answered without loading the CLI."""
+    if sys.argv[1:] == ["--version"]:
+        from fetchall import __version__  # noqa: PLC0415 (the point is to import nothing else)
+
+        print(f"fetchall {__version__}")
+        return
+    from fetchall.cli import main as run_cli  # noqa: PLC0415
+
+    run_cli()
+
+
+if __name__ == "__main__":
+    main()

@@ -38,7 +38,6 @@ log = logging.getLogger("fetchall")
 RETRYABLE_KINDS = frozenset({ErrorKind.CONNECT, ErrorKind.PROTOCOL, ErrorKind.TIMEOUT})
 RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
-_CHUNK = 64 * 1024
 _NO_BOUND = contextlib.nullcontext()
 
 
@@ -218,19 +217,21 @@ class Fetcher:
             sink = None
             if accepted and self._store is not None and save_as is not None:
                 sink = self._store.open(save_as)
+            saved_to = None
             try:
                 size = await self._read_body(response, sink, status)
-            except BaseException:
-                if sink is not None:
+                saved_to = sink.commit() if sink is not None else None
+            finally:
+                # Failed, timed out or cancelled (CancelledError passes on): no file stays.
+                if sink is not None and saved_to is None:
                     sink.discard()
-                raise
             seen = _Response(
                 status=status,
                 final_url=final_url,
                 content_type=response.headers.get("Content-Type"),
                 bytes=size,
                 retry_after=_retry_after(response.headers.get("Retry-After")),
-                saved_to=sink.commit() if sink is not None else None,
+                saved_to=saved_to,
             )
         if not accepted:
             reason = f" {response.reason}" if response.reason else ""
@@ -245,7 +246,7 @@ class Fetcher:
         declared = response.content_length
         size = 0
         if limit is None or declared is None or declared <= limit:
-            async for chunk in response.content.iter_chunked(_CHUNK):
+            async for chunk in response.content.iter_any():
                 size += len(chunk)
                 if limit is not None and size > limit:
                     break

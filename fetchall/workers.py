@@ -135,12 +135,14 @@ class WorkerPool:
 
     async def __aenter__(self) -> Self:
         await self._group.__aenter__()
+        started = False
         try:
             await self._start_workers()
-        except BaseException:
-            await self._stop_workers()
-            await self._group.__aexit__(*sys.exc_info())
-            raise
+            started = True
+        finally:
+            if not started:  # no worker may outlive a failed (or cancelled) start
+                await self._stop_workers()
+                await self._group.__aexit__(*sys.exc_info())
         return self
 
     async def __aexit__(
