@@ -14,6 +14,7 @@ Three promises shape this module:
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import os
 import re
@@ -30,6 +31,14 @@ MAX_NAME_BYTES = 200
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"/\\|?*]')
 _RESERVED = re.compile(r"^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\..*)?$", re.IGNORECASE)
+
+
+@functools.cache
+def _umask() -> int:
+    # The only way to read the umask is to set it; done once, before any file is written.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _short_hash(text: str) -> str:
@@ -78,6 +87,8 @@ class FileSink:
         self._final = final
         self._reported = reported
         fd, temporary = tempfile.mkstemp(dir=final.parent, prefix=".fetchall-", suffix=".part")
+        # mkstemp makes the file private (0600); a saved body gets the usual mode, as curl's.
+        os.fchmod(fd, 0o666 & ~_umask())
         self._temporary = Path(temporary)
         self._file: BinaryIO = os.fdopen(fd, "wb")
 

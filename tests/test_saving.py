@@ -253,3 +253,15 @@ def test_cli_save_option(server: FaultServer, tmp_path: Path) -> None:
     assert result.exit_code == 0
     row = json.loads(result.stdout)
     assert row["saved_to"] == os.path.join(str(directory), f"127.0.0.1_{server.port}", "ok")
+
+
+def test_saved_files_get_the_usual_mode(server: FaultServer, tmp_path: Path) -> None:
+    """A saved body is readable as curl's would be (0666 less the umask), not private."""
+    mask = os.umask(0o022)
+    try:
+        report = asyncio.run(fetchall.fetch_all([server.url("/ok")], save_dir=tmp_path / "out"))
+    finally:
+        os.umask(mask)
+    saved = report.results[0].saved_to
+    assert saved is not None
+    assert Path(saved).stat().st_mode & 0o777 == 0o666 & ~0o022
