@@ -153,11 +153,23 @@ class _Command(click.Command):
     help="Report format on standard output.",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=10, help="Requests in flight at once.")
-@click.option("--per-host", type=click.IntRange(min=1), help="Requests in flight to one host.")
-@click.option("--rate", type=POSITIVE_SECONDS, help="Request starts per second, at most.")
+@click.option(
+    "--per-host",
+    type=click.IntRange(min=1),
+    show_default="no bound but --limit",
+    help="Requests in flight to one host.",
+)
+@click.option(
+    "--rate",
+    type=POSITIVE_SECONDS,
+    show_default="no bound",
+    help="Request starts per second, at most; retries and redirect hops count.",
+)
 @click.option("--timeout", type=POSITIVE_SECONDS, default=30.0, help="Seconds per attempt.")
 @click.option("--connect-timeout", type=POSITIVE_SECONDS, default=10.0, help="Seconds to connect.")
-@click.option("--deadline", type=POSITIVE_SECONDS, help="Seconds for the whole run.")
+@click.option(
+    "--deadline", type=POSITIVE_SECONDS, show_default="none", help="Seconds for the whole run."
+)
 @click.option("--retries", type=click.IntRange(min=0), default=0, help="Retries per URL.")
 @click.option(
     "--retry-backoff", type=click.FloatRange(min=0), default=0.5, help="First backoff, seconds."
@@ -165,6 +177,7 @@ class _Command(click.Command):
 @click.option(
     "--max-failures",
     type=click.IntRange(min=1),
+    show_default="no bound",
     help="independent: stop after this many failures.",
 )
 @click.option(
@@ -181,13 +194,22 @@ class _Command(click.Command):
 )
 @click.option("-X", "--method", default="GET", help="HTTP method.")
 @click.option(
-    "-H", "--header", "header", type=HEADER, multiple=True, help="'Name: value'; repeatable."
+    "-H",
+    "--header",
+    "header",
+    type=HEADER,
+    multiple=True,
+    show_default="none",
+    help="'Name: value'; repeatable.",
 )
 @click.option("--user-agent", default=f"fetchall/{__version__}", help="User-Agent header.")
-@click.option("--insecure", is_flag=True, help="Do not verify TLS certificates.")
+@click.option(
+    "--insecure", is_flag=True, show_default="off", help="Do not verify TLS certificates."
+)
 @click.option(
     "--max-size",
     type=_Parsed("size", "fetchall.options:parse_size"),
+    show_default="no bound",
     help="Largest body: 500K, 10M, 1G.",
 )
 @click.option(
@@ -199,16 +221,19 @@ class _Command(click.Command):
 @click.option(
     "--save",
     type=click.Path(file_okay=False),
+    show_default="bodies not saved",
     help="Write each successful body under DIR/<host>/<path>.",
 )
 @click.option(
     "--shard",
+    show_default="the whole input",
     help="Keep only shard K of N of the input (2/4); N alone takes K from "
     "JOB_COMPLETION_INDEX+1 (Kubernetes Indexed Job).",
 )
 @click.option(
     "--merge",
     is_flag=True,
+    show_default="off",
     help="The INPUTs are json/jsonl reports of shards: print them as one report.",
 )
 @click.option(
@@ -216,8 +241,16 @@ class _Command(click.Command):
     default=None,
     help="Progress line on stderr.  [default: when stderr is a terminal]",
 )
-@click.option("-q", "--quiet", is_flag=True, help="text: leave out the ok lines.")
-@click.option("-v", "--verbose", is_flag=True, help="Log retries and redirects to stderr.")
+@click.option(
+    "-q", "--quiet", is_flag=True, show_default="off", help="text: leave out the ok lines."
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    show_default="off",
+    help="Log retries and redirects to stderr.",
+)
 @click.version_option(
     __version__, "--version", prog_name="fetchall", message="%(prog)s %(version)s"
 )
