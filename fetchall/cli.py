@@ -575,8 +575,13 @@ def main() -> None:
     try:
         command(prog_name="fetchall")
     except KeyboardInterrupt:
-        # Ctrl-C before the run has set up its own handling (while Python starts up).
+        # Ctrl-C outside the run's own handling: while Python starts, or as it finishes.
         sys.exit(ExitStatus.SIGINT)
+    finally:
+        # The report is written; a signal from here on ends the process with its status
+        # rather than a KeyboardInterrupt in the middle of the interpreter's shutdown.
+        signal.signal(signal.SIGINT, lambda *_: os._exit(ExitStatus.SIGINT))
+        signal.signal(signal.SIGTERM, lambda *_: os._exit(ExitStatus.SIGTERM))
 
 
 __all__ = ["ExitStatus", "command", "main"]
