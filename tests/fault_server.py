@@ -14,8 +14,8 @@ Endpoints (every path accepts GET and HEAD, and any other method):
 
 =============================================  ======================================
 ``/ok``                                        200, ``b"ok\\n"``, ``text/plain``
-``/bytes/{n}``                                 200, exactly n bytes, streamed in 64 KiB
-                                               chunks with ``Content-Length``
+``/bytes/{n}[?chunked=1]``                     200, exactly n bytes, streamed in 64 KiB
+                                               chunks with ``Content-Length`` (or chunked)
 ``/status/{code}``                             that status (200-599), short body
 ``/delay/{ms}``, ``/slow-headers/{ms}``        sleep ms milliseconds, then 200 ``ok``
 ``/hang``                                      never answers; ends only when the
@@ -555,7 +555,10 @@ class FaultServer:
         """200 with exactly n bytes, streamed so that n may be gigabytes."""
         n = _int_param(request.match_info["n"], "n", minimum=0)
         resp = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
-        resp.content_length = n
+        if request.query.get("chunked") == "1":
+            resp.enable_chunked_encoding()  # no Content-Length: the client must count
+        else:
+            resp.content_length = n
         await resp.prepare(request)
         if request.method != "HEAD":
             remaining = n

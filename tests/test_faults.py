@@ -63,6 +63,16 @@ class TestFailureKinds:
         assert time.monotonic() - started < 10
         server.wait_until(lambda s: s.in_flight == 0)
 
+    def test_too_large_without_length_stops_mid_stream(self, server: FaultServer) -> None:
+        """A 1 GiB chunked body (no Content-Length) with --max-size 1M stops just past 1 MiB."""
+        started = time.monotonic()
+        result = fetch_one(server.url("/bytes/1073741824?chunked=1"), max_size=1024 * 1024)
+        assert kind_of(result) is ErrorKind.TOO_LARGE
+        assert result.status == 200
+        assert 1024 * 1024 < result.bytes <= 1024 * 1024 + 256 * 1024
+        assert time.monotonic() - started < 10
+        server.wait_until(lambda s: s.in_flight == 0)
+
     def test_too_large_stops_the_download_at_once(self, server: FaultServer) -> None:
         """A 1 GiB body with --max-size 1M fails too_large long before it could arrive."""
         started = time.monotonic()
