@@ -86,6 +86,9 @@ class Stopper:
 class Policy(Protocol):
     """What a mode does with each outcome, and how it ends (one per :class:`Mode`)."""
 
+    counts: _Counts
+    """What was reported so far: ok, failed and cancelled."""
+
     def started(self, job: Job) -> None:
         """``job`` has been read and is about to start."""
 
@@ -282,12 +285,10 @@ class Run:
             elapsed_s=time.monotonic() - self._started,
         )
 
-    async def _run(
-        self, jobs: AsyncIterator[Job]
-    ) -> IndependentPolicy | FirstSuccessPolicy | AllOrNothingPolicy:
+    async def _run(self, jobs: AsyncIterator[Job]) -> Policy:
+        policy: Policy
         match self.mode:
             case Mode.INDEPENDENT:
-                policy: IndependentPolicy | FirstSuccessPolicy | AllOrNothingPolicy
                 policy = IndependentPolicy(self._emit, self.stopper, self.options.max_failures)
                 await self._schedule(jobs, policy)
             case Mode.FIRST:
@@ -296,7 +297,7 @@ class Run:
             case Mode.ALL:
                 # All-or-nothing reads and checks the whole input before sending anything.
                 listed = await self._read_all(jobs)
-                policy = AllOrNothingPolicy(self._emit, self.stopper, listed)
+                policy = transaction = AllOrNothingPolicy(self._emit, self.stopper, listed)
                 invalid = [r for job in listed if (r := invalid_result(job)) is not None]
                 if self.stopper.stopped:
                     pass  # stopped while reading: every job read is reported cancelled
@@ -309,7 +310,7 @@ class Run:
                         await self._schedule(_aiter(listed), policy)
                     finally:
                         if self._store is not None:
-                            self._store.finish(keep=policy.committed)
+                            self._store.finish(keep=transaction.committed)
         policy.close()
         return policy
 
@@ -327,7 +328,7 @@ class Run:
     async def _schedule(
         self,
         jobs: AsyncIterator[Job],
-        policy: IndependentPolicy | FirstSuccessPolicy | AllOrNothingPolicy,
+        policy: Policy,
         *,
         stagger: float = 0.0,
     ) -> None:
