@@ -449,14 +449,14 @@ class _Session:
     """One run of the command inside the event loop: signals, output, exit status."""
 
     def __init__(self, settings: _Settings) -> None:
-        from fetchall.progress import Progress  # noqa: PLC0415
-
         self.settings = settings
         formatter = settings.format.formatter(
             settings.mode, quiet=settings.quiet, color=_use_color(sys.stdout)
         )
         progress = None
         if settings.progress:
+            from fetchall.progress import Progress  # noqa: PLC0415 (only on a terminal)
+
             total = len(settings.inputs) if all("://" in name for name in settings.inputs) else None
             if settings.shard is not None:
                 total = None  # a shard's share is not known until its input is read

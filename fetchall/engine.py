@@ -19,13 +19,15 @@ import asyncio
 import enum
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
-from typing import Protocol, TypeVar
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from fetchall.fetcher import Fetcher, invalid_result
 from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary, failed_result
 from fetchall.options import Options
-from fetchall.saving import BodyStore
-from fetchall.workers import WorkerPool
+
+if TYPE_CHECKING:
+    from fetchall.saving import BodyStore
+    from fetchall.workers import WorkerPool
 
 ResultCallback = Callable[[Result], None]
 T = TypeVar("T")
@@ -260,6 +262,8 @@ class Run:
         self._emit = emit
         self._store: BodyStore | None = None
         if options.save_dir is not None:
+            from fetchall.saving import BodyStore  # noqa: PLC0415 (start-up: only when saving)
+
             self._store = BodyStore(options.save_dir, staged=mode is Mode.ALL)
         self._started = time.monotonic()
 
@@ -351,6 +355,8 @@ class Run:
 
         fetcher: Fetcher | WorkerPool
         if self.options.workers > 1:
+            from fetchall.workers import WorkerPool  # noqa: PLC0415 (start-up: only when used)
+
             fetcher = WorkerPool(self.options, self._store, self.options.workers)
         else:
             fetcher = Fetcher(self.options, self._store)

@@ -22,7 +22,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from types import SimpleNamespace, TracebackType
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import aiohttp
 from yarl import URL
@@ -30,8 +30,10 @@ from yarl import URL
 from fetchall.limits import HostSlots, Pacer
 from fetchall.models import ErrorKind, FetchError, Job, Result, failed_result
 from fetchall.options import Options
-from fetchall.saving import BodyStore, FileSink
 from fetchall.urls import InvalidURL, parse_url, redact
+
+if TYPE_CHECKING:
+    from fetchall.saving import BodyStore, FileSink
 
 log = logging.getLogger("fetchall")
 
