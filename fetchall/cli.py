@@ -362,9 +362,9 @@ class _Settings(NamedTuple):
             sources = open_sources(self.inputs)
         except InputError as exc:
             raise OneLineUsageError(str(exc)) from None
-        import asyncio  # noqa: PLC0415
+        from fetchall import eventloop  # noqa: PLC0415
 
-        return asyncio.run(_Session(self).run(sources))
+        return eventloop.run(_Session(self).run(sources))
 
 
 def _isatty(stream: TextIO | None) -> bool:

@@ -39,6 +39,7 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import Any, Self
 
+from fetchall import eventloop
 from fetchall.fetcher import Fetcher, invalid_result
 from fetchall.limits import HostSlots
 from fetchall.models import Job, Result
@@ -257,7 +258,7 @@ def main() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with contextlib.suppress(BrokenPipeError):
-        asyncio.run(_serve())
+        eventloop.run(_serve())
 
 
 if __name__ == "__main__":
