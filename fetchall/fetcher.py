@@ -18,6 +18,7 @@ import os
 import random
 import ssl
 import time
+from collections.abc import Awaitable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -180,65 +181,75 @@ class Fetcher:
             delay = max(delay, response.retry_after)
         return delay
 
-    async def _attempt(self, url: URL, save_as: PurePosixPath | None) -> _Response:
-        """One attempt: wait for the bounds, send, follow redirects, read the body."""
-        if self._hosts is None:
-            async with self._in_flight:
-                return await self._paced_send(url, save_as)
-        async with self._hosts.hold(url.host or ""), self._in_flight:
-            return await self._paced_send(url, save_as)
+    def _attempt(self, url: URL, save_as: PurePosixPath | None) -> Awaitable[_Response]:
+        """One attempt: wait for the bounds, send, follow redirects, read the body.
 
-    async def _paced_send(self, url: URL, save_as: PurePosixPath | None) -> _Response:
-        if self._pacer is not None:
-            await self._pacer.wait()
-        try:
+        Without bounds to wait for (the usual case) the request is sent directly, with no
+        coroutine in between: this runs once per request.
+        """
+        if self._hosts is None and self._in_flight is _NO_BOUND and self._pacer is None:
+            return self._send(url, save_as)
+        return self._bounded_send(url, save_as)
+
+    async def _bounded_send(self, url: URL, save_as: PurePosixPath | None) -> _Response:
+        async with contextlib.AsyncExitStack() as bounds:
+            if self._hosts is not None:
+                await bounds.enter_async_context(self._hosts.hold(url.host or ""))
+            await bounds.enter_async_context(self._in_flight)
+            if self._pacer is not None:
+                await self._pacer.wait()
             return await self._send(url, save_as)
-        except FetchFailed:
-            raise
-        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
-            raise FetchFailed(error_for(exc, self._options.timeout)) from exc
 
     async def _send(self, url: URL, save_as: PurePosixPath | None) -> _Response:
         assert self._session is not None, "use Fetcher as an async context manager"
         options = self._options
-        follow = options.max_redirects > 0
-        async with self._session.request(
-            options.method,
-            url,
-            headers=options.headers or None,
-            allow_redirects=follow,
-            # aiohttp fails once the redirects received reach max_redirects, so N+1 lets the
-            # contract's N hops through and fails on one more.
-            max_redirects=options.max_redirects + 1,
-            timeout=self._timeout,
-        ) as response:
-            final_url = redact(str(response.url))
-            status = response.status
-            accepted = status in options.accept
-            # Bodies are laid out by the URL as given, so users can find them from their list.
-            sink = None
-            if accepted and self._store is not None and save_as is not None:
-                sink = self._store.open(save_as)
-            saved_to = None
-            try:
-                size = await self._read_body(response, sink, status)
-                saved_to = sink.commit() if sink is not None else None
-            finally:
-                # Failed, timed out or cancelled (CancelledError passes on): no file stays.
-                if sink is not None and saved_to is None:
-                    sink.discard()
-            seen = _Response(
-                status=status,
-                final_url=final_url,
-                content_type=response.headers.get("Content-Type"),
-                bytes=size,
-                retry_after=_retry_after(response.headers.get("Retry-After")),
-                saved_to=saved_to,
-            )
-        if not accepted:
+        try:
+            async with self._session.request(
+                options.method,
+                url,
+                headers=options.headers or None,
+                allow_redirects=options.max_redirects > 0,
+                # aiohttp fails once the redirects received reach max_redirects, so N+1 lets
+                # the contract's N hops through and fails on one more.
+                max_redirects=options.max_redirects + 1,
+                timeout=self._timeout,
+            ) as response:
+                seen = await self._receive(response, save_as)
+        except FetchFailed:
+            raise
+        except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
+            raise FetchFailed(error_for(exc, self._options.timeout)) from exc
+        if seen.status not in options.accept:
             reason = f" {response.reason}" if response.reason else ""
-            raise FetchFailed(FetchError(ErrorKind.HTTP_STATUS, f"HTTP {status}{reason}"), seen)
+            message = f"HTTP {seen.status}{reason}"
+            raise FetchFailed(FetchError(ErrorKind.HTTP_STATUS, message), seen)
         return seen
+
+    async def _receive(
+        self, response: aiohttp.ClientResponse, save_as: PurePosixPath | None
+    ) -> _Response:
+        """Read the response's body (to disk when it is accepted and saved)."""
+        status = response.status
+        # Bodies are laid out by the URL as given, so users can find them from their list.
+        sink = None
+        if self._store is not None and save_as is not None and status in self._options.accept:
+            sink = self._store.open(save_as)
+        saved_to = None
+        try:
+            size = await self._read_body(response, sink, status)
+            saved_to = sink.commit() if sink is not None else None
+        finally:
+            # Failed, timed out or cancelled (CancelledError passes on): no file stays.
+            if sink is not None and saved_to is None:
+                sink.discard()
+        return _Response(
+            status=status,
+            final_url=redact(str(response.url)),
+            content_type=response.headers.get("Content-Type"),
+            bytes=size,
+            retry_after=_retry_after(response.headers.get("Retry-After")),
+            saved_to=saved_to,
+        )
 
     async def _read_body(
         self, response: aiohttp.ClientResponse, sink: FileSink | None, status: int
