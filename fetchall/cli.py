@@ -355,6 +355,7 @@ class _Settings(NamedTuple):
             level=logging.INFO if self.verbose else logging.WARNING,
             format="fetchall: %(message)s",
             stream=sys.stderr,
+            force=True,  # each run logs to the stderr it has, also when called more than once
         )
         if self.options.insecure:
             click.echo("fetchall: warning: --insecure: TLS certificates are not verified", err=True)

@@ -238,6 +238,21 @@ class TestFormats:
             assert "alice" not in result.output
             assert "***@" in result.stdout
 
+    def test_verbose_logs_retries_and_redirects(self, server: FaultServer) -> None:
+        """-v logs each redirect and each retry to stderr, never to stdout."""
+        urls = [server.url("/redirect/1"), server.url("/flaky/v?n=1")]
+        result = invoke([*urls, "--retries", "1", "--retry-backoff", "0.01", "-v", "-q"])
+        assert result.exit_code == 0
+        assert "fetchall: redirect 302: " in result.stderr
+        assert "fetchall: retry 1/1 in " in result.stderr
+        assert "redirect" not in result.stdout
+
+    def test_insecure_warns_on_stderr(self, server: FaultServer) -> None:
+        """--insecure says on stderr that certificates are not verified."""
+        result = invoke([server.url("/ok"), "--insecure"])
+        assert result.exit_code == 0
+        assert "TLS certificates are not verified" in result.stderr
+
     def test_version_and_help(self) -> None:
         """--version prints the version; --help lists each option with its default."""
         assert invoke(["--version"]).stdout == "fetchall 0.1.0\n"
