@@ -527,16 +527,19 @@ class _Session:
             if self.run_ is not None:
                 self.run_.stopper.stop(StopReason.INTERRUPTED)
 
-        installed = []
+        previous = {}
         for signum in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                handler = signal.getsignal(signum)
                 loop.add_signal_handler(signum, on_signal, signum)
-                installed.append(signum)
+                previous[signum] = handler
         try:
             yield
         finally:
-            for signum in installed:
+            for signum, handler in previous.items():
                 loop.remove_signal_handler(signum)
+                # The loop would put Python's default back; the caller's handler it is.
+                signal.signal(signum, handler)
 
 
 async def _chain(first: Job, rest: AsyncIterator[Job]) -> AsyncIterator[Job]:
@@ -573,16 +576,21 @@ def _merge_reports(inputs: tuple[str, ...], params: dict[str, Any]) -> int:
 
 def main() -> None:
     """Console entry point (``fetchall`` and ``python -m fetchall``)."""
+    # Outside the run's own handling (while options are parsed, as the report is finished)
+    # a signal ends the process at once with its status, not with a KeyboardInterrupt in
+    # the middle of the interpreter's shutdown.
+    signal.signal(signal.SIGINT, _exit_on_signal)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     try:
         command(prog_name="fetchall")
-    except KeyboardInterrupt:
-        # Ctrl-C outside the run's own handling: while Python starts, or as it finishes.
+    except KeyboardInterrupt:  # a Ctrl-C that came before the line above
         sys.exit(ExitStatus.SIGINT)
-    finally:
-        # The report is written; a signal from here on ends the process with its status
-        # rather than a KeyboardInterrupt in the middle of the interpreter's shutdown.
-        signal.signal(signal.SIGINT, lambda *_: os._exit(ExitStatus.SIGINT))
-        signal.signal(signal.SIGTERM, lambda *_: os._exit(ExitStatus.SIGTERM))
+
+
+def _exit_on_signal(signum: int, frame: object) -> None:
+    with contextlib.suppress(OSError, ValueError):  # a closed or broken stdout
+        sys.stdout.flush()
+    os._exit(ExitStatus.SIGINT if signum == signal.SIGINT else ExitStatus.SIGTERM)
 
 
 __all__ = ["ExitStatus", "command", "main"]

@@ -147,5 +147,7 @@ class TestRate:
         times = sorted(entry[0] for entry in server.request_log)
         assert len(times) == 7  # four plus a redirect chain of three requests
         gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-        # The server stamps arrival, a little after the send; allow 5 ms of jitter.
-        assert min(gaps) >= 0.045
+        # Arrival times carry the server's scheduling jitter, up to ~15 ms on a loaded machine;
+        # a broken pacer shows bursts (gaps near 0) and a short span, which these still catch.
+        assert min(gaps) >= 0.025
+        assert times[-1] - times[0] >= 6 * 0.05 - 0.01

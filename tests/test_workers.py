@@ -99,7 +99,10 @@ class TestBoundsAcrossWorkers:
         assert report.summary.ok == 9
         times = sorted(entry[0] for entry in server.request_log)
         gaps = [b - a for a, b in itertools.pairwise(times)]
-        assert min(gaps) >= 0.045
+        # Arrival times carry the server's scheduling jitter, up to ~15 ms on a loaded machine;
+        # a broken pacer shows bursts (gaps near 0) and a short span, which these still catch.
+        assert min(gaps) >= 0.025
+        assert times[-1] - times[0] >= 8 * 0.05 - 0.01
 
 
 class TestCancellationAcrossWorkers:
