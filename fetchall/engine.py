@@ -265,11 +265,10 @@ class Run:
             from fetchall.saving import BodyStore  # noqa: PLC0415 (start-up: only when saving)
 
             self._store = BodyStore(options.save_dir, staged=mode is Mode.ALL)
-        self._started = time.monotonic()
 
     async def execute(self, jobs: Iterable[Job] | AsyncIterable[Job]) -> Summary:
         """Fetch ``jobs`` by the mode's rule, emitting results; return the run's summary."""
-        self._started = time.monotonic()
+        started = time.monotonic()
         loop = asyncio.get_running_loop()
         deadline = None
         if self.options.deadline is not None:
@@ -286,7 +285,7 @@ class Run:
             ok=policy.counts.ok,
             failed=policy.counts.failed,
             cancelled=policy.counts.cancelled,
-            elapsed_s=time.monotonic() - self._started,
+            elapsed_s=time.monotonic() - started,
         )
 
     async def _run(self, jobs: AsyncIterator[Job]) -> Policy:

@@ -192,7 +192,7 @@ class Fetcher:
         return self._bounded_send(url, save_as)
 
     async def _bounded_send(self, url: URL, save_as: PurePosixPath | None) -> _Response:
-        async with contextlib.AsyncExitStack() as bounds:
+        async with AsyncExitStack() as bounds:
             if self._hosts is not None:
                 await bounds.enter_async_context(self._hosts.hold(url.host or ""))
             await bounds.enter_async_context(self._in_flight)
