@@ -6,7 +6,7 @@ import sys
 def main() -> None:
     """Console entry point. ``--version`` alone is answered without loading the CLI."""
     if sys.argv[1:] == ["--version"]:
-        from fetchall import __version__  # noqa: PLC0415 (the point is to import nothing else)
+        from fetchall._version import __version__  # noqa: PLC0415 (the point is to import nothing else)
 
         print(f"fetchall {__version__}")
         return

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TextIO
 
 import click
 
-from fetchall import __version__
+from fetchall._version import __version__
 
 if TYPE_CHECKING:
     import asyncio

@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fetchall import __version__
+from fetchall._version import __version__
 
 DEFAULT_USER_AGENT = f"fetchall/{__version__}"
 
