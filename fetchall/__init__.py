@@ -13,11 +13,12 @@ from fetchall._version import __version__
 
 if TYPE_CHECKING:
     from fetchall.api import Report, fetch_all, stream
-    from fetchall.engine import Run, Stopper, StopReason
+    from fetchall.engine import Run
     from fetchall.inputs import Shard
     from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary
     from fetchall.options import AcceptedStatuses, Options
     from fetchall.report import ErrorGroup
+    from fetchall.stopping import Stopper, StopReason
 
 _EXPORTS = {
     "AcceptedStatuses": "fetchall.options",
@@ -31,8 +32,8 @@ _EXPORTS = {
     "Result": "fetchall.models",
     "Run": "fetchall.engine",
     "Shard": "fetchall.inputs",
-    "StopReason": "fetchall.engine",
-    "Stopper": "fetchall.engine",
+    "StopReason": "fetchall.stopping",
+    "Stopper": "fetchall.stopping",
     "Summary": "fetchall.models",
     "fetch_all": "fetchall.api",
     "stream": "fetchall.api",

@@ -1,4 +1,4 @@
-"""The library API: the three modes over any iterable or async iterable of URLs (contract §11).
+"""The library API: the three modes over any iterable or async iterable of URLs.
 
     import asyncio, fetchall
 
@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fetchall.engine import Run, StopReason
-from fetchall.models import Job, Mode, Result, Summary
+from fetchall.engine import Run
+from fetchall.jobstream import JobSource
+from fetchall.models import Mode, Result, Summary
 from fetchall.options import Options
 from fetchall.report import ErrorGroup, ErrorGroups
+from fetchall.stopping import StopReason
 
-URLs = Iterable[str | Job] | AsyncIterable[str | Job]
+URLs = JobSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,19 +39,6 @@ class Report:
 
 def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
     return replace(options or Options(), **overrides)
-
-
-async def _jobs(urls: URLs) -> AsyncIterator[Job]:
-    """Number plain URL strings as jobs; jobs pass through as they are."""
-    index = 0
-    if isinstance(urls, AsyncIterable):
-        async for item in urls:
-            yield item if isinstance(item, Job) else Job(index, item, f"item:{index + 1}")
-            index += 1
-    else:
-        for item in urls:
-            yield item if isinstance(item, Job) else Job(index, item, f"item:{index + 1}")
-            index += 1
 
 
 async def fetch_all(
@@ -73,7 +62,7 @@ async def fetch_all(
         results.append(result)
         errors.add(result)
 
-    summary = await Run(run_mode, _options(options, overrides), collect).execute(_jobs(urls))
+    summary = await Run(run_mode, _options(options, overrides), collect).execute(urls)
     results.sort(key=lambda r: r.index)
     return Report(run_mode, summary, tuple(results), tuple(errors.groups()))
 
@@ -100,7 +89,7 @@ async def stream(
 
     async def execute() -> None:
         try:
-            await run.execute(_jobs(urls))
+            await run.execute(urls)
         finally:
             queue.put_nowait(None)
 

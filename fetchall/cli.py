@@ -481,7 +481,7 @@ class _Session:
                 jobs = aiter(reader)
                 try:
                     # Waiting for the first line of a pipe can take a while: a signal ends it.
-                    first = await run.stopper.guard(anext(jobs, None))
+                    first = await run.stopper.unless_stopped(anext(jobs, None))
                 except InputError as exc:
                     raise OneLineUsageError(str(exc)) from None
                 if first is None and reader.jobs_read == 0 and not run.stopper.stopped:
@@ -497,7 +497,7 @@ class _Session:
 
     def _output_closed(self) -> None:
         """The reader of stdout went away: stop at once, quietly (contract §10)."""
-        from fetchall.engine import StopReason  # noqa: PLC0415
+        from fetchall.stopping import StopReason  # noqa: PLC0415
 
         if self.run_ is not None:
             self.run_.stopper.stop(StopReason.OUTPUT_CLOSED)
@@ -515,7 +515,7 @@ class _Session:
     def _signals_handled(self) -> Iterator[None]:
         import asyncio  # noqa: PLC0415
 
-        from fetchall.engine import StopReason  # noqa: PLC0415
+        from fetchall.stopping import StopReason  # noqa: PLC0415
 
         loop = asyncio.get_running_loop()
 

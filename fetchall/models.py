@@ -135,24 +135,52 @@ class Result:
         )
 
 
-def failed_result(job: Job, error: FetchError, *, attempts: int = 0, elapsed_ms: int = 0) -> Result:
-    """A result for a job that produced no usable response."""
+@dataclass(frozen=True, slots=True)
+class Response:
+    """What a job saw of its final response, when one arrived."""
+
+    status: int
+    final_url: str
+    """The URL after redirects, already redacted."""
+    content_type: str | None
+    bytes: int
+    saved_to: str | None = None
+
+
+def result_for(
+    job: Job,
+    *,
+    response: Response | None = None,
+    error: FetchError | None = None,
+    attempts: int = 0,
+    elapsed_ms: int = 0,
+) -> Result:
+    """The one way a :class:`Result` is built: ``ok`` exactly when there is no ``error``.
+
+    A failure may still carry the response it saw (an ``http_status`` or ``too_large``);
+    a saved body is only ever reported for a success.
+    """
     from fetchall.urls import redact  # noqa: PLC0415 (urls imports yarl; keep models import-light)
 
     return Result(
         url=redact(job.url),
         index=job.index,
         source=job.source,
-        ok=False,
-        status=None,
-        final_url=None,
-        bytes=0,
+        ok=error is None,
+        status=None if response is None else response.status,
+        final_url=None if response is None else response.final_url,
+        bytes=0 if response is None else response.bytes,
         elapsed_ms=elapsed_ms,
         attempts=attempts,
-        content_type=None,
-        saved_to=None,
+        content_type=None if response is None else response.content_type,
+        saved_to=response.saved_to if response is not None and error is None else None,
         error=error,
     )
+
+
+def failed_result(job: Job, error: FetchError, *, attempts: int = 0, elapsed_ms: int = 0) -> Result:
+    """A result for a job that produced no usable response."""
+    return result_for(job, error=error, attempts=attempts, elapsed_ms=elapsed_ms)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,8 @@
 """Which lines are fetchable URLs, and how URLs are shown without their credentials.
 
 yarl does the parsing (IDNA hosts, IPv6 literals, percent-encoding); this module only decides
-what fetchall accepts (contract §2) and says why it rejects the rest.
+what fetchall accepts (absolute http and https URLs with a host, one line of at most 8 KiB)
+and says why it rejects the rest.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import re
 
 from yarl import URL
+
+from fetchall.models import ErrorKind, FetchError, Job, Result, result_for
 
 MAX_LINE_BYTES = 8 * 1024
 """Longer lines are rejected as ``invalid_url`` (contract §2)."""
@@ -80,3 +83,19 @@ def parse_url(text: str) -> URL:
     if not host:
         raise InvalidURL("URL has no host")
     return url
+
+
+def url_to_fetch(job: Job) -> URL | Result:
+    """The URL to fetch for ``job``, or its ``invalid_url`` result naming the line."""
+    try:
+        if job.problem is not None:
+            raise InvalidURL(job.problem)
+        return parse_url(job.url)
+    except InvalidURL as exc:
+        return result_for(job, error=FetchError(ErrorKind.INVALID_URL, f"{job.source} {exc}"))
+
+
+def invalid_result(job: Job) -> Result | None:
+    """The ``invalid_url`` result for a job that cannot be fetched, or None if it can."""
+    checked = url_to_fetch(job)
+    return checked if isinstance(checked, Result) else None

@@ -15,11 +15,11 @@ only fetch. So results, their order and the exit status are those of a one-proce
   task for the job is cancelled like any other, and on its way out it tells the worker, which
   cancels its fetch and so closes the connection at once.
 
-Messages are tuples: ``("job", id, Job, save_as)``, ``("cancel", id)`` in;
-``("result", id, Result)`` out. The messages of one turn of the event loop travel together,
-as one pickled list with a 4-byte length over the worker's stdin or stdout: one write and one
-read per turn, not per URL. A worker ends when its stdin closes, cancelling whatever it still
-runs.
+Messages are the small named tuples below. The coordinator sends a worker one :class:`Setup`
+first, then :class:`Start` and :class:`Cancel`; the worker answers each started job with one
+:class:`Done`. The messages of one turn of the event loop travel together, as one pickled list
+with a 4-byte length over the worker's stdin or stdout: one write and one read per turn, not
+per URL. A worker ends when its stdin closes, cancelling whatever it still runs.
 """
 
 from __future__ import annotations
@@ -34,23 +34,58 @@ import struct
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from types import TracebackType
-from typing import Any, Self
+from typing import NamedTuple, Self
 
 from fetchall import eventloop
-from fetchall.fetcher import Fetcher, invalid_result
+from fetchall.fetcher import Fetcher
 from fetchall.limits import HostSlots
 from fetchall.models import Job, Result
 from fetchall.options import Options
 from fetchall.saving import BodyStore
-from fetchall.urls import parse_url
+from fetchall.urls import url_to_fetch
 
 _LENGTH = struct.Struct("!I")
 
 
-Message = tuple[Any, ...]
+class Setup(NamedTuple):
+    """The first message to a worker: how to fetch, and its part of the run's shared bounds."""
+
+    options: Options
+    """The run's options, with ``limit`` cut to this worker's share and no ``per_host``
+    (the coordinator holds the per-host slots)."""
+    share: tuple[int, int]
+    """``(i, n)``: this worker takes the i-th of every n start times of the ``--rate`` grid."""
+    origin: float
+    """Where that grid starts, on the system-wide monotonic clock."""
+    save_root: Path | None
+    save_directory: Path | None
+    """Where ``--save`` writes (the root, and the staging directory of an ``all`` run)."""
+
+
+class Start(NamedTuple):
+    """Fetch ``job``; ``save_as`` is the path the coordinator claimed for its body."""
+
+    id: int
+    job: Job
+    save_as: PurePosixPath | None
+
+
+class Cancel(NamedTuple):
+    """Stop fetching job ``id`` at once (its connection closes); no answer follows."""
+
+    id: int
+
+
+class Done(NamedTuple):
+    """Job ``id`` ended with ``result``."""
+
+    id: int
+    result: Result
+
+
+Message = Setup | Start | Cancel | Done
 
 
 class _Outbox:
@@ -83,17 +118,6 @@ async def _read_frame(reader: asyncio.StreamReader) -> list[Message] | None:
     return messages
 
 
-@dataclass(frozen=True, slots=True)
-class _Setup:
-    """What a worker needs to know before its first job."""
-
-    options: Options
-    share: tuple[int, int]
-    origin: float
-    save_root: Path | None
-    save_directory: Path | None
-
-
 class _Worker:
     """The coordinator's handle on one worker process."""
 
@@ -113,10 +137,11 @@ class _Worker:
         """Hand each result to the task waiting for it, until the worker's output ends."""
         assert self.process.stdout is not None
         while (messages := await _read_frame(self.process.stdout)) is not None:
-            for _, job_id, result in messages:
-                future = self.waiting.pop(job_id, None)
+            for done in messages:
+                assert isinstance(done, Done), "a worker only ever answers with Done"
+                future = self.waiting.pop(done.id, None)
                 if future is not None and not future.done():
-                    future.set_result(result)
+                    future.set_result(done.result)
         for future in self.waiting.values():
             if not future.done():
                 future.set_exception(RuntimeError("a fetchall worker process ended early"))
@@ -166,15 +191,18 @@ class WorkerPool:
             worker_options = dataclasses.replace(options, limit=limit, per_host=None)
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
-                "-m",
-                "fetchall.workers",
+                # Not ``-m fetchall.workers``: as ``__main__`` the message classes would not be
+                # the ``fetchall.workers`` ones that the pickled messages name.
+                "-c",
+                "from fetchall.workers import main; main()",
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
             )
             worker = _Worker(process, limit)
             self._workers.append(worker)
-            setup = _Setup(worker_options, (index, count), origin, save_root, save_directory)
-            worker.outbox.put(("setup", setup))
+            worker.outbox.put(
+                Setup(worker_options, (index, count), origin, save_root, save_directory)
+            )
             self._group.create_task(worker.receive())
 
     async def _stop_workers(self) -> None:
@@ -187,10 +215,9 @@ class WorkerPool:
 
     async def fetch(self, job: Job) -> Result:
         """Fetch ``job`` in the least busy worker; cancelling this cancels it there too."""
-        invalid = invalid_result(job)
-        if invalid is not None:
-            return invalid
-        url = parse_url(job.url)
+        url = url_to_fetch(job)
+        if isinstance(url, Result):
+            return url
         save_as = self._store.claim(url) if self._store is not None else None
         if self._hosts is None:
             return await self._dispatch(job, save_as)
@@ -203,11 +230,11 @@ class WorkerPool:
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         worker.waiting[job_id] = future
         worker.load += 1
-        worker.outbox.put(("job", job_id, job, save_as))
+        worker.outbox.put(Start(job_id, job, save_as))
         try:
             return await future
         except asyncio.CancelledError:
-            worker.outbox.put(("cancel", job_id))
+            worker.outbox.put(Cancel(job_id))
             raise
         finally:
             worker.load -= 1
@@ -223,7 +250,8 @@ async def _serve() -> None:
     messages = await _read_frame(reader)
     if not messages:
         return
-    setup: _Setup = messages[0][1]
+    setup = messages[0]
+    assert isinstance(setup, Setup), "the coordinator sends Setup first"
     store = None
     if setup.save_directory is not None:
         store = BodyStore(setup.save_directory, root=setup.save_root)
@@ -236,16 +264,16 @@ async def _serve() -> None:
             result = await fetcher.fetch(job, save_as)
         finally:
             running.pop(job_id, None)
-        outbox.put(("result", job_id, result))
+        outbox.put(Done(job_id, result))
 
     async with fetcher, asyncio.TaskGroup() as group:
         while (messages := await _read_frame(reader)) is not None:
             for message in messages:
-                if message[0] == "job":
-                    _, job_id, job, save_as = message
-                    running[job_id] = group.create_task(fetch(job_id, job, save_as))
-                elif message[0] == "cancel" and (task := running.get(message[1])) is not None:
-                    task.cancel()
+                match message:
+                    case Start(job_id, job, save_as):
+                        running[job_id] = group.create_task(fetch(job_id, job, save_as))
+                    case Cancel(job_id) if (task := running.get(job_id)) is not None:
+                        task.cancel()
         for task in running.values():
             task.cancel()
     outbox.flush()
@@ -253,13 +281,10 @@ async def _serve() -> None:
 
 
 def main() -> None:
-    """Entry point of a worker process (``python -m fetchall.workers``)."""
+    """Entry point of a worker process."""
     # Ctrl-C reaches the whole process group; only the coordinator decides what it means.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with contextlib.suppress(BrokenPipeError):
         eventloop.run(_serve())
 
-
-if __name__ == "__main__":
-    main()

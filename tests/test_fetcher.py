@@ -19,7 +19,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from fetchall import ErrorKind, Job, Options, Result
-from fetchall.fetcher import Fetcher, error_for
+from fetchall.errors import error_for
+from fetchall.fetcher import Fetcher
 
 URL_TEXT = "http://mocked.test/x"
 REQUEST_INFO = aiohttp.RequestInfo(

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from fetchall.fetcher import invalid_result
 from fetchall.inputs import (
     InputError,
     JobReader,
@@ -24,7 +23,7 @@ from fetchall.inputs import (
     read_jobs,
 )
 from fetchall.models import Job
-from fetchall.urls import MAX_LINE_BYTES
+from fetchall.urls import MAX_LINE_BYTES, invalid_result
 
 _MIXED = b"http://a/1\r\nhttp://a/2\n\n  # comment\r\nhttp://a/3\r\n\r\nhttp://a/4"
 _MIXED_LINES = [

@@ -8,10 +8,9 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fetchall.fetcher import invalid_result
 from fetchall.inputs import read_jobs
 from fetchall.models import ErrorKind, Job
-from fetchall.urls import InvalidURL, parse_url, redact
+from fetchall.urls import InvalidURL, invalid_result, parse_url, redact
 
 _SETTINGS = settings(
     max_examples=200,

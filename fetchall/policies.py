@@ -1,0 +1,192 @@
+"""What each mode does with an outcome, and what it reports when the run ends.
+
+A policy never starts or cancels anything itself: it says "stop" through the run's
+:class:`~fetchall.stopping.Stopper`, and the scheduler does the rest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Protocol
+
+from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, result_for
+from fetchall.stopping import Stopper, StopReason
+
+ResultCallback = Callable[[Result], None]
+
+
+def stopped_result(job: Job, reason: StopReason) -> Result:
+    """The result of a job stopped by ``reason``: a ``deadline`` failure or ``cancelled``."""
+    kind = ErrorKind.DEADLINE if reason is StopReason.DEADLINE else ErrorKind.CANCELLED
+    return result_for(job, error=FetchError(kind, reason.value))
+
+
+class Counts:
+    """Running totals that every policy keeps: what was reported so far."""
+
+    def __init__(self) -> None:
+        self.ok = 0
+        self.failed = 0
+        self.cancelled = 0
+
+    def add(self, result: Result) -> None:
+        """Count one reported result."""
+        if result.ok:
+            self.ok += 1
+        elif result.cancelled:
+            self.cancelled += 1
+        else:
+            self.failed += 1
+
+
+class Policy(Protocol):
+    """What a mode does with each outcome, and how it ends (one per :class:`Mode`)."""
+
+    counts: Counts
+
+    def started(self, job: Job) -> None:
+        """``job`` has been read and is about to start."""
+
+    async def before_next_start(self) -> None:
+        """Wait, if the mode wants a pause between starting one job and the next."""
+
+    def finished(self, result: Result) -> None:
+        """A job ended on its own, well or badly."""
+
+    def interrupted(self, job: Job, reason: StopReason) -> None:
+        """``job`` was running or waiting when the run stopped."""
+
+    def close(self) -> None:
+        """The run is over: report whatever is still held back."""
+
+
+class _Streaming:
+    """What ``independent`` and ``first`` share: each result is emitted as it arrives."""
+
+    def __init__(self, emit: ResultCallback, stopper: Stopper) -> None:
+        self.counts = Counts()
+        self._emit = emit
+        self._stopper = stopper
+
+    def started(self, job: Job) -> None:
+        pass
+
+    async def before_next_start(self) -> None:
+        pass
+
+    def interrupted(self, job: Job, reason: StopReason) -> None:
+        self._report(stopped_result(job, reason))
+
+    def close(self) -> None:
+        pass
+
+    def _report(self, result: Result) -> None:
+        self.counts.add(result)
+        self._emit(result)
+
+
+class IndependentPolicy(_Streaming):
+    """Every job counts on its own; ``max_failures`` failures stop the run."""
+
+    def __init__(self, emit: ResultCallback, stopper: Stopper, max_failures: int | None) -> None:
+        super().__init__(emit, stopper)
+        self._max_failures = max_failures
+
+    def finished(self, result: Result) -> None:
+        self._report(result)
+        if self._max_failures is not None and self.counts.failed >= self._max_failures:
+            self._stopper.stop(StopReason.MAX_FAILURES)
+
+
+class FirstSuccessPolicy(_Streaming):
+    """The first success stops the run; a success after it lost the race and is ``cancelled``.
+
+    Results are emitted as they come, so memory stays O(limit); the formatters decide which
+    of them a user sees (in ``text`` and ``jsonl``, only the winner). With a ``stagger``, each
+    racer starts that long after the previous one, or at once when the previous one failed.
+    """
+
+    def __init__(self, emit: ResultCallback, stopper: Stopper, stagger: float = 0.0) -> None:
+        super().__init__(emit, stopper)
+        self._stagger = stagger
+        self._racer_failed = asyncio.Event()
+
+    def started(self, job: Job) -> None:
+        self._racer_failed.clear()
+
+    async def before_next_start(self) -> None:
+        if not self._stagger:
+            return
+        try:
+            async with asyncio.timeout(self._stagger):
+                await self._racer_failed.wait()
+        except TimeoutError:
+            pass
+
+    def finished(self, result: Result) -> None:
+        if self._stopper.stopped:
+            # Ended in the instant between the win and the cancellation: it lost the race.
+            reason = self._stopper.reason or StopReason.WINNER_FOUND
+            result = stopped_result(Job(result.index, result.url, result.source), reason)
+        elif result.ok:
+            self._stopper.stop(StopReason.WINNER_FOUND)
+        else:
+            self._racer_failed.set()
+        self._report(result)
+
+
+class AllOrNothingPolicy:
+    """Results are held until the end; one failure turns every other job into ``cancelled``."""
+
+    def __init__(self, emit: ResultCallback, stopper: Stopper, jobs: list[Job]) -> None:
+        self.counts = Counts()
+        self._emit = emit
+        self._stopper = stopper
+        self._jobs = jobs
+        self._results: dict[int, Result] = {}
+
+    def started(self, job: Job) -> None:
+        pass
+
+    async def before_next_start(self) -> None:
+        pass
+
+    def finished(self, result: Result) -> None:
+        self._results[result.index] = result
+        if not result.ok:
+            self._stopper.stop(StopReason.SIBLING_FAILED)
+
+    def interrupted(self, job: Job, reason: StopReason) -> None:
+        self._results[job.index] = stopped_result(job, reason)
+
+    def close(self) -> None:
+        reason = self._stopper.reason
+        for job in self._jobs:
+            result = self._results.get(job.index)
+            if reason is None:
+                assert result is not None, "a finished run has a result for every job"
+            elif result is None:
+                result = stopped_result(job, reason)  # never started
+            elif result.ok:
+                # An aborted transaction: completed results are discarded, not reported.
+                shown = StopReason.SIBLING_FAILED if reason is StopReason.DEADLINE else reason
+                result = stopped_result(job, shown)
+            self.counts.add(result)
+            self._emit(result)
+
+    @property
+    def committed(self) -> bool:
+        """Whether every job succeeded, so that saved bodies may be kept."""
+        if self._stopper.reason is not None or len(self._results) != len(self._jobs):
+            return False
+        return all(result.ok for result in self._results.values())
+
+
+def streaming_policy_for(
+    mode: Mode, emit: ResultCallback, stopper: Stopper, *, max_failures: int | None, stagger: float
+) -> Policy:
+    """The policy of a mode whose results stream out as they come (all but ``all``)."""
+    if mode is Mode.FIRST:
+        return FirstSuccessPolicy(emit, stopper, stagger)
+    return IndependentPolicy(emit, stopper, max_failures)
