@@ -14,7 +14,7 @@ from collections.abc import Callable
 import aiohttp
 
 from fetchall.models import ErrorKind, FetchError
-from fetchall.urls import redact
+from fetchall.shown import redact
 
 Describe = Callable[[BaseException, float | None], str]
 """Builds the message from the exception and the attempt's ``--timeout``."""

@@ -28,7 +28,8 @@ from fetchall.limits import HostSlots, Pacer
 from fetchall.models import ErrorKind, FetchError, Job, Response, Result, result_for
 from fetchall.options import Options
 from fetchall.retrying import backoff, is_retryable, parse_retry_after
-from fetchall.urls import redact, url_to_fetch
+from fetchall.shown import redact
+from fetchall.urls import url_to_fetch
 
 if TYPE_CHECKING:
     from fetchall.saving import BodyStore, FileSink

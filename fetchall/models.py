@@ -10,6 +10,8 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
+from fetchall.shown import redact
+
 
 class Mode(enum.StrEnum):
     """How one job's failure affects the others (contract §3)."""
@@ -160,8 +162,6 @@ def result_for(
     A failure may still carry the response it saw (an ``http_status`` or ``too_large``);
     a saved body is only ever reported for a success.
     """
-    from fetchall.urls import redact  # noqa: PLC0415 (urls imports yarl; keep models import-light)
-
     return Result(
         url=redact(job.url),
         index=job.index,

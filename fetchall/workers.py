@@ -287,4 +287,3 @@ def main() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     with contextlib.suppress(BrokenPipeError):
         eventloop.run(_serve())
-

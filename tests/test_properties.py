@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from fetchall.inputs import read_jobs
 from fetchall.models import ErrorKind, Job
-from fetchall.urls import InvalidURL, invalid_result, parse_url, redact
+from fetchall.shown import redact
+from fetchall.urls import InvalidURL, invalid_result, parse_url
 
 _SETTINGS = settings(
     max_examples=200,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from fetchall.urls import MAX_LINE_BYTES, InvalidURL, parse_url, redact
+from fetchall.shown import redact
+from fetchall.urls import MAX_LINE_BYTES, InvalidURL, parse_url
 
 _UNDECODABLE = b"http://x/\xff".decode("utf-8", "surrogateescape")
 

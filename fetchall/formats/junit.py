@@ -10,7 +10,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from fetchall.models import Mode, Result, Summary
-from fetchall.urls import printable
+from fetchall.shown import printable
 
 
 class JUnitFormat:
