@@ -489,7 +489,7 @@ class _Session:
                     raise OneLineUsageError(f"no URLs in input: {inputs}")
                 # An empty shard of a non-empty input is a run with nothing to do, not an error.
                 pending = _chain(first, jobs) if first is not None else jobs
-                summary = await run.execute(pending)
+                summary = await run.execute(pending, read_from_start=reader.untaken_arguments)
             finally:
                 reader.close()
         self.output.end(summary)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING
 
 from fetchall.jobstream import JobSource, job_stream
@@ -54,14 +54,23 @@ class Run:
         self.stopper = Stopper()
         self._emit = emit
         self._transport = transport
+        self._read_from_start: Callable[[], Iterable[Job]] | None = None
         self._store: BodyStore | None = None
         if options.save_dir is not None:
             from fetchall.saving import BodyStore  # noqa: PLC0415 (start-up: only when saving)
 
             self._store = BodyStore(options.save_dir, staged=mode is Mode.ALL)
 
-    async def execute(self, jobs: JobSource) -> Summary:
-        """Fetch ``jobs`` by the mode's rule, emitting results; return the run's summary."""
+    async def execute(
+        self, jobs: JobSource, *, read_from_start: Callable[[], Iterable[Job]] | None = None
+    ) -> Summary:
+        """Fetch ``jobs`` by the mode's rule, emitting results; return the run's summary.
+
+        A run that stops early reads no more jobs, so those not yet read are not reported,
+        except the ones ``read_from_start`` returns then (the URLs given as arguments, which
+        count as read from the start): each is reported as the stop's reason says.
+        """
+        self._read_from_start = read_from_start
         started = time.monotonic()
         loop = asyncio.get_running_loop()
         deadline = None
@@ -92,11 +101,16 @@ class Run:
                 stagger=self.options.stagger,
             )
             await self._schedule(jobs, policy)
+            if self.stopper.reason is not None:
+                for job in self._unread_but_counted():
+                    policy.interrupted(job, self.stopper.reason)
             policy.close()
             return policy
         # All-or-nothing reads and checks the whole input before sending anything.
         listed: list[Job] = []
         await self.stopper.unless_stopped(_read_into(listed, jobs))
+        if self.stopper.stopped:
+            listed += self._unread_but_counted()
         transaction = AllOrNothingPolicy(self._emit, self.stopper, listed)
         invalid = [result for job in listed if (result := invalid_result(job)) is not None]
         if self.stopper.stopped:
@@ -113,6 +127,9 @@ class Run:
                     self._store.finish(keep=transaction.committed)
         transaction.close()
         return transaction
+
+    def _unread_but_counted(self) -> list[Job]:
+        return [] if self._read_from_start is None else list(self._read_from_start())
 
     def _open_transport(self) -> Transport:
         if self._transport is not None:

@@ -1,4 +1,4 @@
-"""Turn input files, standard input and literal URLs into a stream of jobs (contract §1, §2).
+"""Turn input files, standard input and literal URLs into a stream of jobs.
 
 Reading happens in a daemon thread that hands batches of jobs to the event loop. Why a thread:
 a pipe or FIFO may block for ever, and a run that stops early (``first`` mode, a signal, a closed
@@ -36,7 +36,7 @@ class InputError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Shard:
-    """Shard ``k`` of ``n`` (1-based): keep the URLs whose stable hash falls in it (§12)."""
+    """Shard ``k`` of ``n`` (1-based): keep the URLs whose stable hash falls in it."""
 
     k: int
     n: int
@@ -69,7 +69,7 @@ class _Source:
 
 
 def is_literal_url(arg: str) -> bool:
-    """An INPUT containing ``://`` is a URL, not a path (contract §1)."""
+    """An INPUT containing ``://`` is a URL, not a path."""
     return "://" in arg
 
 
@@ -200,6 +200,8 @@ class JobReader:
     """An async iterator of jobs read from the given sources, in order, by a daemon thread.
 
     ``close()`` stops the thread at its next batch; jobs not read by then are never read.
+    URLs given as arguments are the exception: they count as read from the start, and
+    :meth:`untaken_arguments` gives those the consumer never took.
     """
 
     def __init__(self, sources: list[_Source], shard: Shard | None = None) -> None:
@@ -210,6 +212,17 @@ class JobReader:
         self._closed = threading.Event()
         self.jobs_read = 0
         """Jobs read so far, before sharding: tells an empty input from an empty shard."""
+        # What the thread has numbered, shared with the loop: the next free index, and the jobs
+        # of the argument URLs it reached. Once frozen, the thread numbers nothing more.
+        self._numbering = threading.Lock()
+        self._frozen = False
+        self._argument_jobs: dict[int, Job] = {}
+        self._arguments = [
+            position
+            for position, source in enumerate(sources)
+            if source.kind == "url" and (shard is None or shard.keeps(source.name))
+        ]
+        self._arguments_taken = 0
         self._loop = asyncio.get_running_loop()
         self._thread = threading.Thread(target=self._run, name="fetchall-input", daemon=True)
         self._thread.start()
@@ -228,7 +241,28 @@ class JobReader:
             if isinstance(batch, BaseException):
                 raise batch
             for job in batch:
+                if job.source == "arg":
+                    self._arguments_taken += 1
                 yield job
+
+    def untaken_arguments(self) -> list[Job]:
+        """Stop reading, and return the jobs of the argument URLs never taken from this reader.
+
+        An argument the reader had not reached yet is numbered after the last job it read,
+        since the lines between are never read.
+        """
+        self.close()
+        with self._numbering:
+            self._frozen = True
+            next_index = self.jobs_read
+            untaken = []
+            for position in self._arguments[self._arguments_taken :]:
+                job = self._argument_jobs.get(position)
+                if job is None:
+                    job = Job(next_index, self._sources[position].name, "arg")
+                    next_index += 1
+                untaken.append(job)
+        return untaken
 
     def _hand_over(self, item: list[Job] | BaseException | None) -> bool:
         self._room.acquire()
@@ -250,14 +284,20 @@ class JobReader:
             self._hand_over(InputError(f"cannot read input: {exc}"))
 
     def _batches(self) -> Iterator[list[Job]]:
-        index = 0
-        for source in self._sources:
+        for position, source in enumerate(self._sources):
             if source.kind == "url":
-                batches: Iterator[list[Job]] = iter([[Job(index, source.name, "arg")]])
+                with self._numbering:
+                    if self._frozen:
+                        return
+                    job = self._argument_jobs[position] = Job(self.jobs_read, source.name, "arg")
+                batches: Iterator[list[Job]] = iter([[job]])
             else:
-                batches = self._file_batches(source, index)
+                batches = self._file_batches(source, self.jobs_read)
             for batch in batches:
-                index = self.jobs_read = batch[-1].index + 1
+                with self._numbering:
+                    if self._frozen:
+                        return
+                    self.jobs_read = batch[-1].index + 1
                 kept = [job for job in batch if self._shard is None or self._shard.keeps(job.url)]
                 if kept:
                     yield kept
