@@ -1,4 +1,4 @@
-"""Bounds on how fast and how wide a run goes: per-host slots and request pacing (contract §5).
+"""Bounds on how fast and how wide a run goes: per-host slots and request pacing.
 
 The global ``--limit`` is a plain :class:`asyncio.Semaphore` held by the scheduler; these are
 the two bounds that need a little more than that.

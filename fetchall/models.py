@@ -14,7 +14,7 @@ from fetchall.shown import redact
 
 
 class Mode(enum.StrEnum):
-    """How one job's failure affects the others (contract §3)."""
+    """How one job's failure affects the others."""
 
     INDEPENDENT = "independent"
     """Every job runs; failures are collected and grouped."""
@@ -25,7 +25,7 @@ class Mode(enum.StrEnum):
 
 
 class ErrorKind(enum.StrEnum):
-    """Why a job did not succeed (contract §7)."""
+    """Why a job did not succeed: the ``kind`` users and scripts match on."""
 
     HTTP_STATUS = "http_status"
     TIMEOUT = "timeout"
@@ -62,7 +62,7 @@ class FetchError:
     message: str
 
     def to_dict(self) -> dict[str, str]:
-        """The JSON shape of contract §7: ``{"kind", "message"}``."""
+        """The JSON shape of an error: ``{"kind", "message"}``."""
         return {"kind": self.kind.value, "message": self.message}
 
 
@@ -99,7 +99,7 @@ class Result:
         return not self.ok and not self.cancelled
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON object of contract §7, with the fields in the documented order."""
+        """The JSON object of a result, with the fields in the documented order."""
         return {
             "url": self.url,
             "index": self.index,
@@ -200,7 +200,8 @@ class Summary:
 
     @property
     def succeeded(self) -> bool:
-        """The mode's rule for exit status 0 (contract §3)."""
+        """The mode's rule for exit status 0: ``first`` needs one success; ``independent`` and
+        ``all`` need at least one job, none failed and none cancelled."""
         if self.mode is Mode.FIRST:
             return self.ok > 0
         return self.failed == 0 and self.cancelled == 0 and self.total > 0

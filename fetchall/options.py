@@ -1,4 +1,5 @@
-"""The knobs of a run (contract §4, §5, §6), checked once, as one frozen value.
+"""The knobs of a run (success, concurrency, pacing, time, the request), checked once, as one
+frozen value.
 
 The CLI and library users build the same :class:`Options`; every check raises ``ValueError``
 with a message that says what to change, which the CLI turns into a usage error.
@@ -106,9 +107,9 @@ class Options:
     max_size: int | None = None
     """Bodies larger than this many bytes fail with kind ``too_large``."""
     save_dir: Path | None = None
-    """Write each successful body under this folder (contract §8)."""
+    """Write each successful body under this folder."""
     workers: int = 1
-    """Processes that fetch; more than one spreads the CPU work over cores (contract §5)."""
+    """Processes that fetch; more than one spreads the CPU work over cores."""
 
     def __post_init__(self) -> None:
         _at_least("limit", self.limit, 1)

@@ -1,4 +1,4 @@
-"""``--save DIR``: stream each successful body to ``DIR/<host>/<path>`` (contract §8).
+"""``--save DIR``: stream each successful body to ``DIR/<host>/<path>``.
 
 Three promises shape this module:
 

@@ -1,4 +1,4 @@
-"""Output formats, one module each, chosen by name (contract §7).
+"""Output formats, one module each, chosen by name.
 
 Each format's module is imported when it is first chosen, so that ``--help`` stays quick.
 """
