@@ -14,15 +14,15 @@ from fetchall._version import __version__
 if TYPE_CHECKING:
     from fetchall.api import Report, fetch_all, stream
     from fetchall.engine import Run
+    from fetchall.errorgroups import ErrorGroup
     from fetchall.inputs import Shard
     from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary
     from fetchall.options import AcceptedStatuses, Options
-    from fetchall.report import ErrorGroup
     from fetchall.stopping import Stopper, StopReason
 
 _EXPORTS = {
     "AcceptedStatuses": "fetchall.options",
-    "ErrorGroup": "fetchall.report",
+    "ErrorGroup": "fetchall.errorgroups",
     "ErrorKind": "fetchall.models",
     "FetchError": "fetchall.models",
     "Job": "fetchall.models",

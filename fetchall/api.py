@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from fetchall.engine import Run
+from fetchall.errorgroups import ErrorGroup, ErrorGroups
 from fetchall.jobstream import JobSource
 from fetchall.models import Mode, Result, Summary
 from fetchall.options import Options
-from fetchall.report import ErrorGroup, ErrorGroups
 from fetchall.stopping import StopReason
 
 URLs = JobSource

@@ -22,12 +22,12 @@ class HostSlots:
 
     def __init__(self, per_host: int) -> None:
         self._per_host = per_host
-        self._slots: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
+        self._by_host: dict[str, tuple[asyncio.Semaphore, list[int]]] = {}
 
     @contextlib.asynccontextmanager
     async def hold(self, host: str) -> AsyncIterator[None]:
         """Wait for a slot on ``host`` and keep it for the body of the ``async with``."""
-        semaphore, users = self._slots.setdefault(host, (asyncio.Semaphore(self._per_host), [0]))
+        semaphore, users = self._by_host.setdefault(host, (asyncio.Semaphore(self._per_host), [0]))
         users[0] += 1
         try:
             async with semaphore:
@@ -35,7 +35,7 @@ class HostSlots:
         finally:
             users[0] -= 1
             if users[0] == 0:
-                del self._slots[host]
+                del self._by_host[host]
 
 
 class Pacer:
@@ -53,21 +53,22 @@ class Pacer:
 
     def __init__(self, rate: float, share: tuple[int, int] = (0, 1), origin: float = 0.0) -> None:
         self._interval = 1.0 / rate
-        self._slot, self._slots = share
+        self._turn, self._turns = share
         self._origin = origin
         self._next_start = 0.0
 
     async def wait(self) -> None:
         """Return when this caller may send its request."""
         now = time.monotonic()
-        start = self._own_slot_from(max(now, self._next_start))
-        self._next_start = start + self._interval * self._slots
+        start = self._own_turn_from(max(now, self._next_start))
+        self._next_start = start + self._interval * self._turns
         if start > now:
             await asyncio.sleep(start - now)
 
-    def _own_slot_from(self, moment: float) -> float:
-        if self._slots == 1:
+    def _own_turn_from(self, moment: float) -> float:
+        """The first start time at or after ``moment`` that is this process's turn."""
+        if self._turns == 1:
             return moment
         grid = (moment - self._origin) / self._interval
-        turn = math.ceil((grid - self._slot) / self._slots)
-        return self._origin + (self._slot + turn * self._slots) * self._interval
+        round_ = math.ceil((grid - self._turn) / self._turns)
+        return self._origin + (self._turn + round_ * self._turns) * self._interval

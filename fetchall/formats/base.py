@@ -35,7 +35,7 @@ class RaceFilter:
         self._held: list[Result] = []
         self._won = False
 
-    def now(self, result: Result) -> list[Result]:
+    def shown_on_arrival(self, result: Result) -> list[Result]:
         """The results to show as ``result`` arrives."""
         if not self._racing:
             return [result]
@@ -46,7 +46,7 @@ class RaceFilter:
             self._held.append(result)
         return []
 
-    def at_end(self) -> list[Result]:
+    def shown_at_end(self) -> list[Result]:
         """The results still to show once the race is over."""
         held, self._held = self._held, []
         return [] if self._won else held

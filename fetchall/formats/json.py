@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
+from fetchall.errorgroups import ErrorGroups
 from fetchall.models import Mode, Result, Summary
-from fetchall.report import ErrorGroups
 
 
 class JsonFormat:

@@ -16,11 +16,11 @@ class JsonLinesFormat:
 
     def result(self, result: Result) -> str:
         """One line per result the mode shows now (cancelled jobs included)."""
-        return "".join(_line(shown) for shown in self._filter.now(result))
+        return "".join(_line(shown) for shown in self._filter.shown_on_arrival(result))
 
     def end(self, summary: Summary) -> str:
         """A lost race's failures; otherwise nothing (the exit status says how it went)."""
-        return "".join(_line(shown) for shown in self._filter.at_end())
+        return "".join(_line(shown) for shown in self._filter.shown_at_end())
 
 
 def _line(result: Result) -> str:

@@ -7,9 +7,9 @@ FAIL  timeout  timed out after 30.0 s  https://slow.example/
 
 from __future__ import annotations
 
+from fetchall.errorgroups import ErrorGroups
 from fetchall.formats.base import RaceFilter
 from fetchall.models import Mode, Result, Summary
-from fetchall.report import ErrorGroups
 
 MAX_URLS_PER_GROUP = 10
 
@@ -44,11 +44,11 @@ class TextFormat:
     def result(self, result: Result) -> str:
         """The line for ``result``, or nothing for the results this mode does not show."""
         self._errors.add(result)
-        return self._lines(self._filter.now(result))
+        return self._lines(self._filter.shown_on_arrival(result))
 
     def end(self, summary: Summary) -> str:
         """The grouped error report, then the summary line."""
-        held = self._lines(self._filter.at_end())
+        held = self._lines(self._filter.shown_at_end())
         lines: list[str] = []
         # A race that was won reports its winner; the losers' failures are not the outcome.
         won_race = self._mode is Mode.FIRST and summary.ok > 0

@@ -1,4 +1,4 @@
-"""What every report shows at its end: failures grouped by kind, and the counts."""
+"""Failures grouped by kind (and status), as every format shows them at the end of a run."""
 
 from __future__ import annotations
 
