@@ -78,6 +78,19 @@ class _Streaming:
     def interrupted(self, job: Job, reason: StopReason) -> None:
         self._report(stopped_result(job, reason))
 
+    def finished(self, result: Result) -> None:
+        if self._stopper.reason is not None:
+            # Ended in the instant between the stop and the cancellation: it is reported like
+            # the jobs still running then, so a stop's outcome does not depend on that race
+            # (``--max-failures N`` reports exactly N failures, ``first`` exactly one winner).
+            job = Job(result.index, result.url, result.source)
+            self._report(stopped_result(job, self._stopper.reason))
+        else:
+            self._judge(result)
+
+    def _judge(self, result: Result) -> None:
+        raise NotImplementedError
+
     def close(self) -> None:
         pass
 
@@ -93,7 +106,7 @@ class IndependentPolicy(_Streaming):
         super().__init__(emit, stopper)
         self._max_failures = max_failures
 
-    def finished(self, result: Result) -> None:
+    def _judge(self, result: Result) -> None:
         self._report(result)
         if self._max_failures is not None and self.counts.failed >= self._max_failures:
             self._stopper.stop(StopReason.MAX_FAILURES)
@@ -124,12 +137,8 @@ class FirstSuccessPolicy(_Streaming):
         except TimeoutError:
             pass
 
-    def finished(self, result: Result) -> None:
-        if self._stopper.stopped:
-            # Ended in the instant between the win and the cancellation: it lost the race.
-            reason = self._stopper.reason or StopReason.WINNER_FOUND
-            result = stopped_result(Job(result.index, result.url, result.source), reason)
-        elif result.ok:
+    def _judge(self, result: Result) -> None:
+        if result.ok:
             self._stopper.stop(StopReason.WINNER_FOUND)
         else:
             self._racer_failed.set()
