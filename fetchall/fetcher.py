@@ -10,7 +10,6 @@ never eats into ``--timeout``.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import time
@@ -24,7 +23,7 @@ import aiohttp
 from yarl import URL
 
 from fetchall.errors import error_for
-from fetchall.limits import HostSlots, Pacer
+from fetchall.limits import RequestBounds
 from fetchall.models import ErrorKind, FetchError, Job, Response, Result, result_for
 from fetchall.options import Options
 from fetchall.retrying import backoff, is_retryable, parse_retry_after
@@ -35,8 +34,6 @@ if TYPE_CHECKING:
     from fetchall.saving import BodyStore, FileSink
 
 log = logging.getLogger("fetchall")
-
-_NO_BOUND = contextlib.nullcontext()
 
 
 class _AttemptFailed(Exception):
@@ -63,15 +60,7 @@ class Fetcher:
     ) -> None:
         self._options = options
         self._store = store
-        # Without retries the scheduler's slots, one per job, already bound the requests in
-        # flight. With retries a job waiting out its backoff gives its request slot back, so
-        # the bound is taken here, per attempt.
-        self._in_flight = asyncio.Semaphore(options.limit) if options.retries else _NO_BOUND
-        self._hosts = HostSlots(options.per_host) if options.per_host else None
-        self._pacer = None
-        if options.rate:
-            share, origin = pacer_share or ((0, 1), 0.0)
-            self._pacer = Pacer(options.rate, share, origin)
+        self._bounds = RequestBounds.of(options, pacer_share or ((0, 1), 0.0))
         self._timeout = aiohttp.ClientTimeout(
             total=options.timeout, sock_connect=options.connect_timeout
         )
@@ -160,17 +149,14 @@ class Fetcher:
         Without bounds to wait for (the usual case) the request is sent directly, with no
         coroutine in between: this runs once per request.
         """
-        if self._hosts is None and self._in_flight is _NO_BOUND and self._pacer is None:
+        if self._bounds is None:
             return self._send(url, save_as)
-        return self._bounded_send(url, save_as)
+        return self._bounded_send(self._bounds, url, save_as)
 
-    async def _bounded_send(self, url: URL, save_as: PurePosixPath | None) -> Response:
-        async with AsyncExitStack() as bounds:
-            if self._hosts is not None:
-                await bounds.enter_async_context(self._hosts.hold(url.host or ""))
-            await bounds.enter_async_context(self._in_flight)
-            if self._pacer is not None:
-                await self._pacer.wait()
+    async def _bounded_send(
+        self, bounds: RequestBounds, url: URL, save_as: PurePosixPath | None
+    ) -> Response:
+        async with bounds.held(url.host or ""):
             return await self._send(url, save_as)
 
     async def _send(self, url: URL, save_as: PurePosixPath | None) -> Response:
@@ -249,9 +235,8 @@ class Fetcher:
             redact(str(params.url)),
             redact(location),
         )
-        if self._pacer is not None:
-            # The next hop is a request too, and --rate counts every request sent.
-            await self._pacer.wait()
+        if self._bounds is not None:
+            await self._bounds.pace_next_hop()
 
 
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy")

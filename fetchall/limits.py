@@ -1,7 +1,7 @@
 """Bounds on how fast and how wide a run goes: per-host slots and request pacing.
 
-The global ``--limit`` is a plain :class:`asyncio.Semaphore` held by the scheduler; these are
-the two bounds that need a little more than that.
+The global ``--limit`` is a plain :class:`asyncio.Semaphore` held by the scheduler, one per
+job. :class:`RequestBounds` gathers what each request waits for on top of that.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import contextlib
 import math
 import time
 from collections.abc import AsyncIterator
+
+from fetchall.options import Options
 
 
 class HostSlots:
@@ -72,3 +74,45 @@ class Pacer:
         grid = (moment - self._origin) / self._interval
         round_ = math.ceil((grid - self._turn) / self._turns)
         return self._origin + (self._turn + round_ * self._turns) * self._interval
+
+
+class RequestBounds:
+    """What one request waits for before it is sent: a slot on its host (``--per-host``),
+    a request slot (only with ``--retries``) and its start time (``--rate``)."""
+
+    def __init__(self, options: Options, pacer_share: tuple[tuple[int, int], float]) -> None:
+        self._hosts = HostSlots(options.per_host) if options.per_host else None
+        # Without retries the scheduler's slots, one per job, already bound the requests in
+        # flight. With retries a job waiting out its backoff gives its request slot back, so
+        # the bound is taken here, per attempt.
+        self._in_flight = asyncio.Semaphore(options.limit) if options.retries else None
+        self._pacer = None
+        if options.rate:
+            share, origin = pacer_share
+            self._pacer = Pacer(options.rate, share, origin)
+
+    @classmethod
+    def of(
+        cls, options: Options, pacer_share: tuple[tuple[int, int], float] = ((0, 1), 0.0)
+    ) -> RequestBounds | None:
+        """The bounds ``options`` ask for, or None when a request waits for nothing."""
+        if options.per_host or options.retries or options.rate:
+            return cls(options, pacer_share)
+        return None
+
+    @contextlib.asynccontextmanager
+    async def held(self, host: str) -> AsyncIterator[None]:
+        """Wait until a request to ``host`` may be sent; hold its slots until the block ends."""
+        async with contextlib.AsyncExitStack() as stack:
+            if self._hosts is not None:
+                await stack.enter_async_context(self._hosts.hold(host))
+            if self._in_flight is not None:
+                await stack.enter_async_context(self._in_flight)
+            if self._pacer is not None:
+                await self._pacer.wait()
+            yield
+
+    async def pace_next_hop(self) -> None:
+        """Wait for the start time of a redirect hop: ``--rate`` counts every request sent."""
+        if self._pacer is not None:
+            await self._pacer.wait()
