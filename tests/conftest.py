@@ -1,6 +1,6 @@
 """Shared pytest fixtures for the fetchall test suite.
 
-Keep this file small: reusable machinery lives in ``fault_server.py``.
+Keep this file small: reusable machinery lives in the ``support`` package.
 """
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fault_server import FaultServer
+from support.fault_server import FaultServer
 
 
 @pytest.fixture(name="fault_server", scope="session")

@@ -9,52 +9,17 @@ from __future__ import annotations
 import json
 import os
 import random
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
-from fault_server import FaultServer
+from support.cli import assert_one_line_usage_error, invoke, run_process
+from support.fault_server import FaultServer
 
-from fetchall.cli import command
 from fetchall.urls import parse_url
 
-FORBIDDEN_ON_STDERR = ("Traceback", "Task was destroyed", "Unclosed", "Exception ignored")
 MIB = 1024 * 1024
-
-
-def invoke(args: Sequence[str], stdin: str | None = None, **env: str) -> Result:
-    """Run the command in-process; stdout and stderr kept apart."""
-    return CliRunner().invoke(command, list(args), input=stdin, env=env or None)
-
-
-def run_process(args: Sequence[str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    """Run the real command to its end; fail the test on a traceback or a leak warning."""
-    completed = subprocess.run(
-        [sys.executable, "-m", "fetchall", *args],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        timeout=timeout,
-        check=False,
-    )
-    for marker in FORBIDDEN_ON_STDERR:
-        assert marker not in completed.stderr, completed.stderr
-    return completed
-
-
-def assert_one_line_usage_error(result: Result, *mentions: str) -> None:
-    """Exit 2, a single ``fetchall: error:`` line on stderr naming ``mentions``, no stdout."""
-    assert result.exit_code == 2, result.output
-    assert result.stderr.startswith("fetchall: error: "), result.stderr
-    assert result.stderr.count("\n") == 1, result.stderr
-    for mention in mentions:
-        assert mention in result.stderr
-    assert result.stdout == ""
 
 
 def by_source(stdout: str) -> dict[str, dict[str, object]]:

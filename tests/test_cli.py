@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from fault_server import FaultServer
+from support.fault_server import FaultServer
 
 from fetchall.cli import command
 

@@ -9,26 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from fault_server import FaultServer
+from support.fault_server import FaultServer
+from support.tasks import run_leaving_no_task as run
 
 import fetchall
 from fetchall import ErrorKind, Mode, Options, Result
-
-
-def run(coro: Awaitable[Any]) -> Any:
-    """Run ``coro`` and check that it left no task behind in its loop."""
-
-    async def checked() -> Any:
-        value = await coro
-        leftovers = asyncio.all_tasks() - {asyncio.current_task()}
-        assert leftovers == set()
-        return value
-
-    return asyncio.run(checked())
 
 
 def in_thread(action: Callable[[], None]) -> threading.Thread:

@@ -12,9 +12,8 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from support.cli import invoke
 
-from fetchall.cli import command
 from fetchall.formats import Format
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -29,7 +28,7 @@ _ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=\S*")
 
 def help_options() -> set[str]:
     """Every option name (long and short) in ``fetchall --help``."""
-    result = CliRunner().invoke(command, ["--help"])
+    result = invoke(["--help"])
     assert result.exit_code == 0, result.output
     # An option line starts with its names; two spaces part them from the description.
     names = [line.strip().split("  ", 1)[0] for line in result.stdout.splitlines()]

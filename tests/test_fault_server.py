@@ -19,7 +19,7 @@ import warnings
 
 import aiohttp
 import pytest
-from fault_server import FaultServer
+from support.fault_server import FaultServer
 
 Response = tuple[int, dict[str, str], bytes]
 

@@ -9,7 +9,7 @@ import time
 import urllib.parse
 
 import pytest
-from fault_server import FaultServer
+from support.fault_server import FaultServer
 
 import fetchall
 from fetchall import ErrorKind, Result

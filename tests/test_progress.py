@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fault_server import FaultServer
+from support.fault_server import FaultServer
 
 FORBIDDEN = ("Traceback", "Task was destroyed", "Unclosed", "Exception ignored")
 CLEAR = "\r\x1b[K"

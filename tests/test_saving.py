@@ -11,12 +11,11 @@ import sys
 from pathlib import Path, PurePosixPath
 
 import pytest
-from click.testing import CliRunner
-from fault_server import FaultServer
+from support.cli import invoke
+from support.fault_server import FaultServer
 from yarl import URL
 
 import fetchall
-from fetchall.cli import command
 from fetchall.saving import BodyStore, relative_path, safe_name
 
 # Every name here tries to leave DIR or to make an unusable file name.
@@ -247,9 +246,7 @@ class TestInterrupted:
 def test_cli_save_option(server: FaultServer, tmp_path: Path) -> None:
     """--save on the command line reports saved_to in jsonl."""
     directory = tmp_path / "out"
-    result = CliRunner().invoke(
-        command, [server.url("/ok"), "--save", str(directory), "--format", "jsonl"]
-    )
+    result = invoke([server.url("/ok"), "--save", str(directory), "--format", "jsonl"])
     assert result.exit_code == 0
     row = json.loads(result.stdout)
     assert row["saved_to"] == os.path.join(str(directory), f"127.0.0.1_{server.port}", "ok")

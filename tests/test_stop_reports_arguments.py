@@ -9,14 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from fault_server import FaultServer
-
-from fetchall.cli import command
+from support.cli import invoke
+from support.fault_server import FaultServer
 
 
 def run_json(args: list[str]) -> tuple[int, dict[str, object]]:
-    result = CliRunner().invoke(command, ["--format", "json", *args])
+    result = invoke(["--format", "json", *args])
     return result.exit_code, json.loads(result.stdout)
 
 

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from fault_server import FaultServer
+from support.cli import invoke
+from support.fault_server import FaultServer
 
 import fetchall
 from fetchall import ErrorKind
-from fetchall.cli import command
 
 
 def comparable(report: fetchall.Report) -> list[dict[str, Any]]:
@@ -66,10 +65,10 @@ class TestSameResults:
 
     def test_cli_exit_status_and_auto(self, server: FaultServer) -> None:
         """--workers auto runs; --workers 0 and nonsense are usage errors."""
-        ok = CliRunner().invoke(command, [server.url("/ok"), "--workers", "auto"])
+        ok = invoke([server.url("/ok"), "--workers", "auto"])
         assert ok.exit_code == 0
         for bad in ("0", "-1", "many"):
-            result = CliRunner().invoke(command, [server.url("/ok"), "--workers", bad])
+            result = invoke([server.url("/ok"), "--workers", bad])
             assert result.exit_code == 2
             assert result.stderr.count("\n") == 1
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from support.results import make_result
+
 from fetchall.formats import Format, JsonFormat
 from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
 
@@ -11,21 +13,9 @@ from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
 def _result(
     url: str, index: int, *, status: int | None = 200, error: FetchError | None = None
 ) -> Result:
-    """A hand-built result: ok unless ``error`` is given."""
-    return Result(
-        url=url,
-        index=index,
-        source=f"urls.txt:{index + 1}",
-        ok=error is None,
-        status=status,
-        final_url=None if status is None else url,
-        bytes=0 if status is None else 10,
-        elapsed_ms=5,
-        attempts=0 if status is None else 1,
-        content_type=None,
-        saved_to=None,
-        error=error,
-    )
+    """A result with this file's sizes and timings: ok unless ``error`` is given."""
+    size = 0 if status is None else 10
+    return make_result(url, index, status=status, error=error, size=size, elapsed_ms=5)
 
 
 _HTTP_404 = FetchError(ErrorKind.HTTP_STATUS, "HTTP 404")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.results import make_result
 
 from fetchall.formats import Format, JsonLinesFormat
 from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
@@ -13,20 +14,20 @@ from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
 def _result(
     url: str, index: int = 0, *, status: int | None = 200, error: FetchError | None = None
 ) -> Result:
-    """A hand-built result: ok unless ``error`` is given."""
-    return Result(
-        url=url,
-        index=index,
-        source=f"urls.txt:{index + 1}",
-        ok=error is None,
+    """A result with every field set when there is a response: ok unless ``error`` is given."""
+    if status is None:
+        return make_result(url, index, status=None, error=error, elapsed_ms=7)
+    return make_result(
+        url,
+        index,
         status=status,
-        final_url=None if status is None else url + "final",
-        bytes=0 if status is None else 42,
-        elapsed_ms=7,
-        attempts=0 if status is None else 2,
-        content_type=None if status is None else "text/html",
-        saved_to="out/h/index.html" if error is None else None,
         error=error,
+        size=42,
+        elapsed_ms=7,
+        attempts=2,
+        final_url=url + "final",
+        content_type="text/html",
+        saved_to="out/h/index.html",
     )
 
 

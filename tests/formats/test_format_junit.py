@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from support.results import make_result
+
 from fetchall.formats import Format, JUnitFormat
 from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary, failed_result
 
@@ -17,20 +19,16 @@ def _result(
     error: FetchError | None = None,
     final_url: str | None = None,
 ) -> Result:
-    """A hand-built result: ok unless ``error`` is given."""
-    return Result(
-        url=url,
-        index=index,
-        source=f"urls.txt:{index + 1}",
-        ok=error is None,
+    """A result for the junit report: ok unless ``error`` is given."""
+    attempts = 0 if status is None else 3
+    return make_result(
+        url,
+        index,
         status=status,
-        final_url=final_url,
-        bytes=0,
         elapsed_ms=elapsed_ms,
-        attempts=0 if status is None else 3,
-        content_type=None,
-        saved_to=None,
         error=error,
+        attempts=attempts,
+        final_url=final_url,
     )
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from support.results import make_result
+
 from fetchall.formats import Format, TextFormat
-from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
+from fetchall.models import ErrorKind, Mode, Result, Summary
 
 
 def _result(
@@ -15,21 +17,8 @@ def _result(
     elapsed_ms: int = 10,
     error: tuple[ErrorKind, str] | None = None,
 ) -> Result:
-    """A hand-built result: ok unless ``error`` is given."""
-    return Result(
-        url=url,
-        index=index,
-        source=f"urls.txt:{index + 1}",
-        ok=error is None,
-        status=status,
-        final_url=None if status is None else url,
-        bytes=size,
-        elapsed_ms=elapsed_ms,
-        attempts=0 if status is None else 1,
-        content_type=None,
-        saved_to=None,
-        error=None if error is None else FetchError(*error),
-    )
+    """A result for the text lines: ok unless ``error`` is given."""
+    return make_result(url, index, status=status, size=size, elapsed_ms=elapsed_ms, error=error)
 
 
 _OK = _result("https://example.com/", 0, size=1234, elapsed_ms=35)
