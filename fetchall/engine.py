@@ -140,9 +140,9 @@ class Run:
 
     async def _schedule(self, jobs: AsyncIterator[Job], policy: Policy) -> None:
         # A job waiting out a retry backoff holds no request slot (the transport bounds
-        # requests itself then), so with retries on, twice as many jobs may be alive as
+        # requests itself then), so when jobs may be retried, twice as many jobs may be alive as
         # requests in flight.
-        limit = self.options.limit * (2 if self.options.retries else 1)
+        limit = self.options.limit * (2 if self.options.may_retry else 1)
         slots = asyncio.Semaphore(limit)
         stopper = self.stopper
         pending: Job | None = None

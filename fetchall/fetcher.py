@@ -26,7 +26,7 @@ from fetchall.errors import error_for
 from fetchall.limits import RequestBounds
 from fetchall.models import ErrorKind, FetchError, Job, Response, Result, result_for
 from fetchall.options import Options
-from fetchall.retrying import backoff, is_retryable, parse_retry_after
+from fetchall.retrying import delay_before_next_try, parse_retry_after
 from fetchall.shown import redact
 from fetchall.urls import url_to_fetch
 
@@ -60,7 +60,10 @@ class Fetcher:
     ) -> None:
         self._options = options
         self._store = store
-        self._bounds = RequestBounds.of(options, pacer_share or ((0, 1), 0.0))
+        share, origin = pacer_share or ((0, 1), time.monotonic())
+        self._bounds = RequestBounds.of(options, (share, origin))
+        # --wait counts from the start of the run: the coordinator's clock for a worker.
+        self._wait_until = None if options.wait is None else origin + options.wait
         self._timeout = aiohttp.ClientTimeout(
             total=options.timeout, sock_connect=options.connect_timeout
         )
@@ -123,8 +126,16 @@ class Fetcher:
                 response = await self._attempt(url, save_as)
             except _AttemptFailed as failure:
                 status = None if failure.response is None else failure.response.status
-                retries = self._options.retries
-                if attempts > retries or not is_retryable(failure.error, status):
+                delay = delay_before_next_try(
+                    self._options,
+                    attempts,
+                    failure.error,
+                    status,
+                    failure.retry_after,
+                    now=time.monotonic(),
+                    wait_until=self._wait_until,
+                )
+                if delay is None:
                     return result_for(
                         job,
                         response=failure.response,
@@ -132,10 +143,11 @@ class Fetcher:
                         attempts=attempts,
                         elapsed_ms=_ms_since(started),
                     )
-                delay = backoff(self._options.retry_backoff, attempts, failure.retry_after)
+                retries = self._options.retries
+                of = f"{attempts}/{retries}" if attempts <= retries else f"{attempts} (--wait)"
                 log.info(
-                    "retry %d/%d in %.2f s: %s (%s)",
-                    *(attempts, retries, delay, redact(job.url), failure.error.message),
+                    "retry %s in %.2f s: %s (%s)",
+                    *(of, delay, redact(job.url), failure.error.message),
                 )
                 await asyncio.sleep(delay)
                 continue

@@ -78,14 +78,14 @@ class Pacer:
 
 class RequestBounds:
     """What one request waits for before it is sent: a slot on its host (``--per-host``),
-    a request slot (only with ``--retries``) and its start time (``--rate``)."""
+    a request slot (only when jobs may be retried) and its start time (``--rate``)."""
 
     def __init__(self, options: Options, pacer_share: tuple[tuple[int, int], float]) -> None:
         self._hosts = HostSlots(options.per_host) if options.per_host else None
         # Without retries the scheduler's slots, one per job, already bound the requests in
         # flight. With retries a job waiting out its backoff gives its request slot back, so
         # the bound is taken here, per attempt.
-        self._in_flight = asyncio.Semaphore(options.limit) if options.retries else None
+        self._in_flight = asyncio.Semaphore(options.limit) if options.may_retry else None
         self._pacer = None
         if options.rate:
             share, origin = pacer_share
@@ -96,7 +96,7 @@ class RequestBounds:
         cls, options: Options, pacer_share: tuple[tuple[int, int], float] = ((0, 1), 0.0)
     ) -> RequestBounds | None:
         """The bounds ``options`` ask for, or None when a request waits for nothing."""
-        if options.per_host or options.retries or options.rate:
+        if options.per_host or options.may_retry or options.rate:
             return cls(options, pacer_share)
         return None
 

@@ -94,6 +94,9 @@ class Options:
     """Seconds for the whole run; what is still running then fails with kind ``deadline``."""
     retries: int = 0
     retry_backoff: float = 0.5
+    wait: float | None = None
+    """Seconds from the start of the run during which a job that fails (any kind but
+    ``invalid_url``) is tried again: waiting for a deployment to come up."""
     max_failures: int | None = None
     """``independent`` mode: stop the run once this many jobs have failed."""
     stagger: float = 0.0
@@ -111,6 +114,11 @@ class Options:
     workers: int = 1
     """Processes that fetch; more than one spreads the CPU work over cores."""
 
+    @property
+    def may_retry(self) -> bool:
+        """Whether a job may be tried more than once (``retries`` or ``wait``)."""
+        return self.retries > 0 or self.wait is not None
+
     def __post_init__(self) -> None:
         _at_least("limit", self.limit, 1)
         _at_least("per_host", self.per_host, 1)
@@ -119,6 +127,7 @@ class Options:
         _positive("connect_timeout", self.connect_timeout)
         _positive("deadline", self.deadline)
         _at_least("retries", self.retries, 0)
+        _positive("wait", self.wait)
         _at_least("max_failures", self.max_failures, 1)
         _at_least("max_redirects", self.max_redirects, 0)
         _at_least("max_size", self.max_size, 0)

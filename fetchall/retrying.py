@@ -7,11 +7,15 @@ import random
 import time
 
 from fetchall.models import ErrorKind, FetchError
+from fetchall.options import Options
 
 RETRYABLE_KINDS = frozenset({ErrorKind.CONNECT, ErrorKind.PROTOCOL, ErrorKind.TIMEOUT})
 RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
 """A server may ask for a longer pause, but a smoke check should not sit still for hours."""
+MAX_WAIT_STEP = 10.0
+"""Under ``--wait``, tries are never further apart than this: a deployment that comes up is
+seen within seconds."""
 
 
 def is_retryable(error: FetchError, status: int | None) -> bool:
@@ -44,3 +48,29 @@ def parse_retry_after(value: str | None) -> float | None:
             return None
         seconds = float(when.timestamp() - time.time())
     return min(max(seconds, 0.0), MAX_RETRY_AFTER)
+
+
+def delay_before_next_try(
+    options: Options,
+    attempts: int,
+    error: FetchError,
+    status: int | None,
+    retry_after: float | None,
+    *,
+    now: float,
+    wait_until: float | None,
+) -> float | None:
+    """Seconds to wait before trying a failed job again, or None when its failure is final.
+
+    ``--retries`` retries what may go away on its own, that many times. ``--wait`` retries any
+    failure but an invalid URL until ``wait_until``, at most :data:`MAX_WAIT_STEP` apart, and
+    cuts the last pause short so that a last try starts when the budget runs out.
+    """
+    if attempts <= options.retries and is_retryable(error, status):
+        return backoff(options.retry_backoff, attempts, retry_after)
+    if wait_until is None or error.kind is ErrorKind.INVALID_URL or now >= wait_until:
+        return None
+    delay = min(backoff(options.retry_backoff, attempts, retry_after), MAX_WAIT_STEP)
+    if retry_after is not None:
+        delay = max(delay, retry_after)
+    return max(0.0, min(delay, wait_until - now))
