@@ -28,6 +28,7 @@ from fetchall.models import ErrorKind, FetchError, Job, Response, Result, result
 from fetchall.options import Options
 from fetchall.retrying import delay_before_next_try, parse_retry_after
 from fetchall.shown import redact
+from fetchall.tls import ssl_context_for
 from fetchall.urls import url_to_fetch
 
 if TYPE_CHECKING:
@@ -83,7 +84,7 @@ class Fetcher:
             # way so that a redirect hop can never open one more connection than allowed.
             limit=options.limit,
             limit_per_host=options.per_host or 0,
-            ssl=not options.insecure,
+            ssl=ssl_context_for(options),
         )
         headers = {"User-Agent": options.user_agent}
         session = aiohttp.ClientSession(

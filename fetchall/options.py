@@ -107,6 +107,12 @@ class Options:
     headers: tuple[tuple[str, str], ...] = ()
     user_agent: str = DEFAULT_USER_AGENT
     insecure: bool = False
+    cacert: Path | None = None
+    """Trust the PEM certificates in this file instead of the system's."""
+    cert: Path | None = None
+    """Send this PEM client certificate (with its key, unless ``key`` is given)."""
+    key: Path | None = None
+    """The client certificate's PEM key, when it is not in ``cert``."""
     max_size: int | None = None
     """Bodies larger than this many bytes fail with kind ``too_large``."""
     save_dir: Path | None = None
@@ -136,6 +142,8 @@ class Options:
             raise ValueError(f"retry_backoff must be >= 0 seconds, not {self.retry_backoff}")
         if self.stagger < 0:
             raise ValueError(f"stagger must be >= 0 seconds, not {self.stagger}")
+        if self.key is not None and self.cert is None:
+            raise ValueError("key needs cert: a key alone identifies nobody")
         if not self.method or not self.method.isalpha():
             raise ValueError(f"{self.method!r} is not an HTTP method like GET or HEAD")
 

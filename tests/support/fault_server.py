@@ -51,6 +51,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import ssl
 import struct
 import threading
 import time
@@ -163,13 +164,17 @@ class FaultServer:
     tests call :meth:`reset`.  See the module docstring for the endpoints.
     """
 
-    def __init__(self, shutdown_timeout: float = 0.5) -> None:
+    def __init__(
+        self, shutdown_timeout: float = 0.5, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
         """Prepare (but do not start) a server.
 
         ``shutdown_timeout`` bounds how long :meth:`stop` lets unfinished
         handlers (``/hang``, a slow ``/trickle``) run before cancelling them.
+        With ``ssl_context`` it serves https instead of http.
         """
         self._shutdown_timeout = shutdown_timeout
+        self._ssl_context = ssl_context
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -277,7 +282,7 @@ class FaultServer:
             shutdown_timeout=self._shutdown_timeout,
         )
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=self._ssl_context)
         await site.start()
         self._runner = runner
         self._port = int(runner.addresses[0][1])
@@ -305,8 +310,9 @@ class FaultServer:
 
     @property
     def base(self) -> str:
-        """The base URL, ``http://127.0.0.1:PORT``."""
-        return f"http://127.0.0.1:{self.port}"
+        """The base URL, ``http://127.0.0.1:PORT`` (``https`` when serving TLS)."""
+        scheme = "http" if self._ssl_context is None else "https"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
     def url(self, path: str = "/") -> str:
         """An absolute URL for ``path`` on host ``127.0.0.1``."""
@@ -318,7 +324,7 @@ class FaultServer:
         Same server, but a different host name, so per-host limits and
         ``in_flight_by_host`` see two hosts.
         """
-        return f"http://localhost:{self.port}" + _with_slash(path)
+        return self.base.replace("127.0.0.1", "localhost", 1) + _with_slash(path)
 
     @staticmethod
     def refused_url(path: str = "/") -> str:
