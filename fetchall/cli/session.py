@@ -1,0 +1,99 @@
+"""One run of the command: read the inputs, run the engine, write the report, say how it ended.
+
+Heavy modules (aiohttp, asyncio's machinery) are imported only here, once a run starts, so
+that ``--version`` and ``--help`` stay quick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING
+
+import click
+
+from fetchall import eventloop
+from fetchall.cli.console import Console
+from fetchall.cli.output import Output
+from fetchall.cli.settings import Settings
+from fetchall.cli.signals import SignalsStopRun
+from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
+from fetchall.inputs import InputError, JobReader, open_sources
+
+if TYPE_CHECKING:
+    from fetchall.inputs import _Source
+    from fetchall.models import Job
+
+
+def run(settings: Settings, console: Console) -> ExitStatus:
+    """Fetch what ``settings`` say and return the exit status."""
+    logging.basicConfig(
+        level=logging.INFO if settings.verbose else logging.WARNING,
+        format="fetchall: %(message)s",
+        stream=console.stderr,
+        force=True,  # each run logs to the stderr it has, also when called more than once
+    )
+    if settings.options.insecure:
+        click.echo(
+            "fetchall: warning: --insecure: TLS certificates are not verified", file=console.stderr
+        )
+    try:
+        sources = open_sources(settings.inputs)
+    except InputError as exc:
+        raise OneLineUsageError(str(exc)) from None
+    return eventloop.run(_fetch(settings, console, sources))
+
+
+async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -> ExitStatus:
+    # aiohttp is imported once the inputs are known to be usable.
+    from fetchall.engine import Run, StopReason  # noqa: PLC0415
+
+    progress = None
+    if settings.progress:
+        from fetchall.progress import Progress  # noqa: PLC0415 (only on a terminal)
+
+        total = len(settings.inputs) if all("://" in name for name in settings.inputs) else None
+        if settings.shard is not None:
+            total = None  # a shard's share is not known until its input is read
+        progress = Progress(console.stderr, total, color=console.colour_on(console.stderr))
+    formatter = settings.format.formatter(
+        settings.mode, quiet=settings.quiet, color=console.colour_on(console.stdout)
+    )
+
+    def stop_when_output_closed() -> None:
+        engine.stopper.stop(StopReason.OUTPUT_CLOSED)
+
+    output = Output(
+        formatter,
+        console.stdout,
+        progress=progress,
+        shared_terminal=console.stdout_is_terminal,
+        loop=asyncio.get_running_loop(),
+        on_closed=stop_when_output_closed,
+    )
+    engine = Run(settings.mode, settings.options, output.result)
+    # Signals first: once the input thread exists, Ctrl-C is handled (tests rely on it).
+    with SignalsStopRun(engine.stopper) as signals:
+        reader = JobReader(sources, settings.shard)
+        try:
+            jobs = aiter(reader)
+            try:
+                # Waiting for the first line of a pipe can take a while: a signal ends it.
+                first = await engine.stopper.guard(anext(jobs, None))
+            except InputError as exc:
+                raise OneLineUsageError(str(exc)) from None
+            if first is None and reader.jobs_read == 0 and not engine.stopper.stopped:
+                raise OneLineUsageError(f"no URLs in input: {', '.join(settings.inputs)}")
+            # An empty shard of a non-empty input is a run with nothing to do, not an error.
+            summary = await engine.execute(jobs if first is None else _chain(first, jobs))
+        finally:
+            reader.close()
+    output.end(summary)
+    return exit_status(summary, signum=signals.received, output_closed=output.closed)
+
+
+async def _chain(first: Job, rest: AsyncIterator[Job]) -> AsyncIterator[Job]:
+    yield first
+    async for job in rest:
+        yield job
