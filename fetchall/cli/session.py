@@ -49,14 +49,8 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
     # aiohttp is imported once the inputs are known to be usable.
     from fetchall.engine import Run, StopReason  # noqa: PLC0415
 
-    progress = None
-    if settings.progress:
-        from fetchall.progress import Progress  # noqa: PLC0415 (only on a terminal)
-
-        total = len(settings.inputs) if all("://" in name for name in settings.inputs) else None
-        if settings.shard is not None:
-            total = None  # a shard's share is not known until its input is read
-        progress = Progress(console.stderr, total, color=console.colour_on(console.stderr))
+    loop = asyncio.get_running_loop()
+    progress = _ProgressLine(settings, console) if settings.progress else None
     formatter = settings.format.formatter(
         settings.mode, quiet=settings.quiet, color=console.colour_on(console.stdout)
     )
@@ -67,15 +61,17 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
     output = Output(
         formatter,
         console.stdout,
-        progress=progress,
+        progress=None if progress is None else progress.line,
         shared_terminal=console.stdout_is_terminal,
-        loop=asyncio.get_running_loop(),
+        loop=loop,
         on_closed=stop_when_output_closed,
     )
     engine = Run(settings.mode, settings.options, output.result)
     # Signals first: once the input thread exists, Ctrl-C is handled (tests rely on it).
     with SignalsStopRun(engine.stopper) as signals:
         reader = JobReader(sources, settings.shard)
+        if progress is not None:
+            progress.start(reader, loop)
         try:
             jobs = aiter(reader)
             try:
@@ -89,8 +85,35 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
             summary = await engine.execute(jobs if first is None else _chain(first, jobs))
         finally:
             reader.close()
+            if progress is not None:
+                progress.stop()
     output.end(summary)
     return exit_status(summary, signum=signals.received, output_closed=output.closed)
+
+
+class _ProgressLine:
+    """The progress line on stderr, and the count of the inputs' jobs that gives its total."""
+
+    def __init__(self, settings: Settings, console: Console) -> None:
+        from fetchall.counting import InputTotal  # noqa: PLC0415 (only with the line)
+        from fetchall.progress import Progress  # noqa: PLC0415
+
+        self.total = InputTotal(settings.inputs, settings.shard)
+        self.line = Progress(
+            console.stderr, self.total.get, color=console.colour_on(console.stderr)
+        )
+
+    def start(self, reader: JobReader, loop: asyncio.AbstractEventLoop) -> None:
+        """Count beside the run that ``reader`` reads for, and keep the line fresh."""
+        self.total.start(reader)
+        self.line.refresh_on(loop)
+
+    def stop(self) -> None:
+        """The run is over: stop counting and redrawing, and take the line away (a usage error
+        may follow; the report draws it once more)."""
+        self.total.close()
+        self.line.stop()
+        self.line.clear()
 
 
 async def _chain(first: Job, rest: AsyncIterator[Job]) -> AsyncIterator[Job]:
