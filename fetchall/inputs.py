@@ -212,6 +212,11 @@ class JobReader:
         self._closed = threading.Event()
         self.jobs_read = 0
         """Jobs read so far, before sharding: tells an empty input from an empty shard."""
+        self.total: int | None = None
+        """How many jobs this reader yields in all (after the shard): set once every source has
+        been read to its end, before the end is handed over; None until then, and for good if
+        the reader is closed or fails first."""
+        self._kept = 0
         # What the thread has numbered, shared with the loop: the next free index, and the jobs
         # of the argument URLs it reached. Once frozen, the thread numbers nothing more.
         self._numbering = threading.Lock()
@@ -279,6 +284,8 @@ class JobReader:
             for batch in self._batches():
                 if not self._hand_over(batch):
                     return
+            if not self._closed.is_set():
+                self.total = self._kept
             self._hand_over(None)
         except OSError as exc:
             self._hand_over(InputError(f"cannot read input: {exc}"))
@@ -300,6 +307,7 @@ class JobReader:
                     self.jobs_read = batch[-1].index + 1
                 kept = [job for job in batch if self._shard is None or self._shard.keeps(job.url)]
                 if kept:
+                    self._kept += len(kept)
                     yield kept
                 if self._closed.is_set():
                     return

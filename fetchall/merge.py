@@ -1,4 +1,4 @@
-"""``--merge``: combine the ``json`` or ``jsonl`` reports of shards into one run (§12).
+"""``--merge``: combine the ``json`` or ``jsonl`` reports of shards into the report of one run.
 
 Each job keeps the ``index`` it had in the whole input, so merged results line up in input
 order whatever shard ran them.

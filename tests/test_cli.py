@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import os
 import re
@@ -13,11 +15,18 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner, Result
 from support.fault_server import FaultServer
 
 from fetchall.cli import command
+from fetchall.cli.console import Console
+from fetchall.cli.settings import Settings
+from fetchall.cli.status import exit_status
+from fetchall.inputs import Shard
+from fetchall.models import Mode, Summary
+from fetchall.options import Options
 
 FORBIDDEN_ON_STDERR = ("Traceback", "Task was destroyed", "Unclosed", "Exception ignored")
 
@@ -373,3 +382,99 @@ class TestInterruptWhileReading:
         process.send_signal(signal.SIGINT)
         code, _, _ = finish(process)
         assert code == 130
+
+
+class FakeTerminal(io.StringIO):
+    """A text stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def console(*, terminal: bool = False, **environ: str) -> Console:
+    """A console whose streams are all terminals, or all not, with ``environ``."""
+    kind = FakeTerminal if terminal else io.StringIO
+    return Console(kind(), kind(), kind(), environ)
+
+
+def settings(args: Sequence[str], on: Console) -> Settings:
+    """The settings the command builds from ``args`` on the console ``on``."""
+    with command.make_context("fetchall", list(args)) as ctx:
+        params = dict(ctx.params)
+    return Settings.from_params(params.pop("inputs"), params, on)
+
+
+class TestSettings:
+    def test_every_option_field_is_a_parameter(self) -> None:
+        """Each field of Options has the command parameter of the same name that sets it."""
+        names = {param.name for param in command.params}
+        assert {field.name for field in dataclasses.fields(Options)} <= names
+
+    def test_options_are_passed_on_by_name(self) -> None:
+        """Option values reach Options converted: headers as pairs, the method upper-cased,
+        the save folder as a path."""
+        options = settings(
+            ["u://x", "-H", "A: b", "-X", "head", "--save", "out", "--accept", "200,304"],
+            console(),
+        ).options
+        assert options.headers == (("A", "b"),)
+        assert options.method == "HEAD"
+        assert options.save_dir == Path("out")
+        assert str(options.accept) == "200,304"
+
+    def test_terminal_stdin_without_input_is_a_usage_error(self) -> None:
+        """No INPUT while standard input is a terminal: a one-line usage error."""
+        with pytest.raises(click.UsageError, match="standard input is a terminal"):
+            settings([], console(terminal=True))
+
+    def test_piped_stdin_without_input_reads_it(self) -> None:
+        """No INPUT while standard input is not a terminal: it is read, as `-`."""
+        assert settings([], console()).inputs == ("-",)
+
+    @pytest.mark.parametrize(("terminal", "flag", "progress"), [
+        (True, [], True), (False, [], False), (False, ["--progress"], True),
+        (True, ["--no-progress"], False),
+    ])  # fmt: skip
+    def test_progress_follows_the_given_stderr(
+        self, terminal: bool, flag: list[str], progress: bool
+    ) -> None:
+        """The progress line is on when the console's stderr is a terminal, unless forced."""
+        assert settings(["u://x", *flag], console(terminal=terminal)).progress is progress
+
+    def test_completion_index_comes_from_the_given_environment(self) -> None:
+        """--shard N takes K from the console's JOB_COMPLETION_INDEX, counted from 0."""
+        on = console(JOB_COMPLETION_INDEX="2")
+        assert settings(["u://x", "--shard", "4"], on).shard == Shard(3, 4)
+
+
+def summary(mode: str, ok: int, failed: int, cancelled: int) -> Summary:
+    return Summary(Mode(mode), ok, failed, cancelled, 0.0)
+
+
+class TestExitStatusRule:
+    @pytest.mark.parametrize(("counts", "status"), [
+        (("independent", 2, 0, 0), 0), (("independent", 1, 1, 0), 1),
+        (("all", 1, 0, 1), 1), (("first", 1, 1, 3), 0), (("first", 0, 2, 0), 1),
+        (("independent", 0, 0, 0), 1),
+    ])  # fmt: skip
+    def test_a_run_is_judged_by_its_mode(
+        self, counts: tuple[str, int, int, int], status: int
+    ) -> None:
+        """A run succeeds by its mode's rule: first needs one success, the others every job."""
+        assert exit_status(summary(*counts)) == status
+
+    @pytest.mark.parametrize(("counts", "status"), [
+        (("first", 1, 0, 2), 1), (("independent", 0, 0, 0), 0), (("all", 3, 0, 0), 0),
+    ])  # fmt: skip
+    def test_merged_reports_need_every_job(
+        self, counts: tuple[str, int, int, int], status: int
+    ) -> None:
+        """Merged reports succeed only when every job in them succeeded, whatever the mode."""
+        assert exit_status(summary(*counts), every_job=True) == status
+
+    def test_a_closed_output_or_a_signal_comes_first(self) -> None:
+        """141 for a closed stdout, then 130/143 for a signal, before the mode's rule."""
+        ok = summary("independent", 1, 0, 0)
+        assert exit_status(ok, output_closed=True, signum=signal.SIGINT) == 141
+        assert exit_status(ok, signum=signal.SIGINT) == 130
+        assert exit_status(ok, signum=signal.SIGTERM) == 143

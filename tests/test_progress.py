@@ -1,13 +1,16 @@
-"""The progress line and colour follow the terminal (contract §7, §9), tried on a real pty.
+"""The progress line and colour follow the terminal, tried on a real pty.
 
-The progress line goes to stderr only while stderr is a terminal (``--progress`` and
-``--no-progress`` force it either way), never onto stdout, and never cuts a result line in two
-when both streams share one terminal. Colour appears only on a terminal and never with
-``NO_COLOR``.
+The progress line shows done/total with a percentage and the time left once the total is
+known, the rate and the failures. It goes to stderr only while stderr is a terminal
+(``--progress`` and ``--no-progress`` force it either way), never onto stdout, and never cuts a
+result line in two when both streams share one terminal. Colour appears only on a terminal and
+never with ``NO_COLOR``.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import os
 import pty
 import re
@@ -16,19 +19,23 @@ import subprocess
 import sys
 import time
 import tty
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from support.fault_server import FaultServer
 
+from fetchall.models import Result
+from fetchall.progress import Progress
+
 FORBIDDEN = ("Traceback", "Task was destroyed", "Unclosed", "Exception ignored")
 CLEAR = "\r\x1b[K"
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 COLOUR = "\x1b[3"
 PROGRESS = re.compile(
-    r"\[(\d+)/(\d+)\] \d+\.\d/s  (\d+) failed|\[(\d+) done\] \d+\.\d/s  (\d+) failed"
+    r"\[(\d+)/(\d+) \d+%\] \d+\.\d/s  (\d+) failed(?:  ETA \w+)?"
+    r"|\[(\d+) done\] \d+\.\d/s  (\d+) failed"
 )
 RESULT_LINE = re.compile(r"(?:ok|FAIL) +\d{3} .* (http://127\.0\.0\.1:\d+/\S+)")
 
@@ -54,6 +61,14 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class Once:
+    """Something to do the first time the terminal shows ``seen``."""
+
+    seen: str
+    then: Callable[[], object]
+
+
 def run(
     args: Sequence[str],
     *,
@@ -61,6 +76,7 @@ def run(
     stderr_on_tty: bool = True,
     env: dict[str, str] | None = None,
     timeout: float = 30,
+    when: Once | None = None,
 ) -> Outcome:
     """Run ``python -m fetchall`` with stderr (and maybe stdout) on a pseudo-terminal."""
     master, slave = pty.openpty()
@@ -75,7 +91,7 @@ def run(
         ) as process:
             os.close(slave)
             slave = -1
-            streams = _drain(process, master, timeout)
+            streams = _drain(process, master, timeout, when)
             code = process.wait(timeout=timeout)
     finally:
         os.close(master)
@@ -87,8 +103,11 @@ def run(
     return Outcome(code, terminal, stdout, stderr)
 
 
-def _drain(process: subprocess.Popen[bytes], master: int, timeout: float) -> list[bytes]:
-    """Read the terminal and the pipes until every writer has gone, within ``timeout``."""
+def _drain(
+    process: subprocess.Popen[bytes], master: int, timeout: float, when: Once | None
+) -> list[bytes]:
+    """Read the terminal and the pipes until every writer has gone, within ``timeout``;
+    do ``when.then`` once the terminal has shown ``when.seen``."""
     chunks: dict[object, list[bytes]] = {"tty": [], "stdout": [], "stderr": []}
     deadline = time.monotonic() + timeout
     with selectors.DefaultSelector() as selector:
@@ -109,9 +128,17 @@ def _drain(process: subprocess.Popen[bytes], master: int, timeout: float) -> lis
                     data = b""
                 if data:
                     chunks[key.data].append(data)
+                    if when is not None and key.data == "tty" and when.seen in plain(chunks["tty"]):
+                        when.then()
+                        when = None
                 else:
                     selector.unregister(key.fileobj)
     return [b"".join(chunks[name]) for name in ("tty", "stdout", "stderr")]
+
+
+def plain(chunks: list[bytes]) -> str:
+    """What the terminal has shown so far, without colour codes."""
+    return SGR.sub("", b"".join(chunks).decode("utf-8", "replace"))
 
 
 @pytest.fixture(name="urls")
@@ -141,18 +168,24 @@ class TestStderrIsATerminal:
         assert sum(bool(RESULT_LINE.fullmatch(line)) for line in lines) == 3
         assert lines[-1].startswith("2 ok, 1 failed, 0 cancelled in ")
 
-    def test_unknown_total_counts_done(self, tmp_path: Path, server: FaultServer) -> None:
-        """With a file as input the total is unknown: the line says `N done`."""
+    def test_a_files_total_shows_once_counted(self, tmp_path: Path, server: FaultServer) -> None:
+        """A file is counted beside the run: its total shows before the first result, the
+        first job held at a gate until the terminal shows [0/5 0%]; the last line is 5/5."""
         path = tmp_path / "urls.txt"
         path.write_text(
-            "".join(f"{server.url('/ok')}?i={i}\n" for i in range(4))
+            f"# five\n{server.url('/gate/count')}\n\n"
+            + "".join(f"{server.url('/ok')}?i={i}\n" for i in range(3))
             + server.url("/status/404")
             + "\n",
             encoding="utf-8",
         )
-        outcome = run([str(path), "--format", "jsonl"])
+        outcome = run(
+            [str(path), "--format", "jsonl", "--limit", "1"],
+            when=Once("[0/5 0%] 0.0/s  0 failed", lambda: server.release("count")),
+        )
         assert outcome.code == 1
-        assert progress_draws(outcome.terminal)[-1].group(4, 5) == ("5", "1")
+        assert progress_draws(outcome.terminal)[-1].group(1, 2, 3) == ("5", "5", "1")
+        assert "[5/5 100%]" in outcome.terminal
         assert len(outcome.stdout.splitlines()) == 5
         assert "\r" not in outcome.stdout
 
@@ -272,3 +305,100 @@ class TestColour:
         assert "\x1b[" not in outcome.stdout
         assert "FAIL  500" in outcome.stdout
         assert "\x1b[31m1 failed" in outcome.terminal
+
+
+class Clock:
+    """A clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def result(index: int, error: dict[str, str] | None = None) -> Result:
+    """A result as a report holds it: ok, or failed with ``error``."""
+    return Result.from_dict(
+        {"url": f"http://h/{index}", "index": index, "source": "arg", "ok": error is None,
+         "status": 200 if error is None else 404, "error": error}
+    )  # fmt: skip
+
+
+def ok(index: int) -> Result:
+    return result(index)
+
+
+def failed(index: int) -> Result:
+    return result(index, {"kind": "http_status", "message": "404"})
+
+
+class TestTheLine:
+    """The line itself, drawn on a plain stream with a clock that moves when told."""
+
+    def line_after(self, results: list[Result], total: int | None, seconds: float) -> str:
+        """The line drawn once ``results`` came within ``seconds``, the total being ``total``."""
+        stream, clock = io.StringIO(), Clock()
+        progress = Progress(stream, lambda: total, clock=clock)
+        for result in results:
+            progress.add(result)
+        clock.now += seconds
+        progress.draw()
+        return stream.getvalue().rsplit(CLEAR, 1)[-1]
+
+    def test_done_out_of_the_total_with_share_and_time_left(self) -> None:
+        """6 of 20 in 1 s: 30 %, 6.0/s, and 14 more at that rate take 3 s (2.33 rounded up)."""
+        results = [ok(i) for i in range(5)] + [failed(5)]
+        assert self.line_after(results, 20, 1.0) == "[6/20 30%] 6.0/s  1 failed  ETA 3s"
+
+    def test_without_a_total_a_count_of_done(self) -> None:
+        """While the total is not known: how many are done, no share, no time left."""
+        assert self.line_after([ok(0), ok(1)], None, 0.5) == "[2 done] 4.0/s  0 failed"
+
+    def test_all_done_has_no_time_left(self) -> None:
+        """The last result: 100 % and no ETA."""
+        assert self.line_after([ok(0), ok(1)], 2, 0.25) == "[2/2 100%] 8.0/s  0 failed"
+
+    def test_long_times_left_in_minutes_and_hours(self) -> None:
+        """1 of 1000 in 1 s leaves 16m39s; 1 of 10000 in 1 s leaves 2h46m."""
+        assert self.line_after([ok(0)], 1000, 1.0).endswith("ETA 16m39s")
+        assert self.line_after([ok(0)], 10000, 1.0).endswith("ETA 2h46m")
+
+    def test_the_total_shows_from_the_draw_after_it_is_known(self) -> None:
+        """A total found while the run goes shows at the next drawing."""
+        stream, clock = io.StringIO(), Clock()
+        total: list[int | None] = [None]
+        progress = Progress(stream, lambda: total[0], clock=clock)
+        for i in range(6):
+            progress.add(ok(i))
+        clock.now += 2
+        progress.draw()
+        total[0] = 20
+        progress.draw()
+        draws = stream.getvalue().split(CLEAR)[1:]
+        assert draws[-2:] == ["[6 done] 3.0/s  0 failed", "[6/20 30%] 3.0/s  0 failed  ETA 5s"]
+
+    def test_redraws_at_most_ten_times_a_second(self) -> None:
+        """Results within 0.1 s of a drawing do not draw the line again."""
+        stream, clock = io.StringIO(), Clock()
+        progress = Progress(stream, lambda: 3, clock=clock)
+        progress.add(ok(0))
+        clock.now += 0.06
+        progress.add(ok(1))
+        clock.now += 0.06
+        progress.add(ok(2))
+        assert stream.getvalue().count(CLEAR) == 2
+
+    def test_refreshes_while_no_result_comes(self) -> None:
+        """Kept fresh on a loop, the line is drawn with no result at all, until stopped."""
+        stream = io.StringIO()
+
+        async def wait_for_a_drawing() -> None:
+            drawn = asyncio.Event()
+            progress = Progress(stream, lambda: (drawn.set(), 4)[1])
+            progress.refresh_on(asyncio.get_running_loop())
+            await drawn.wait()
+            progress.stop()
+
+        asyncio.run(wait_for_a_drawing())
+        assert stream.getvalue() == f"{CLEAR}[0/4 0%] 0.0/s  0 failed"

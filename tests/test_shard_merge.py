@@ -1,4 +1,4 @@
-"""``--shard K/N`` splits one input over machines; ``--merge`` joins their reports (§12)."""
+"""``--shard K/N`` splits one input over machines; ``--merge`` joins their reports."""
 
 from __future__ import annotations
 

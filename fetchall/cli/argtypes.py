@@ -1,0 +1,115 @@
+"""The types of the command's option values, and the ``--shard`` spec.
+
+Each type turns the text of one option (from the command line or a ``FETCHALL_*`` variable)
+into its value, or fails with a message that says what a good value looks like; click shows
+that message as the usage error. The modules that hold the real parsers are imported only when
+a value has to be parsed, so that ``--help`` stays quick.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import click
+
+from fetchall.cli.status import OneLineUsageError
+
+if TYPE_CHECKING:
+    from fetchall.inputs import Shard
+    from fetchall.options import AcceptedStatuses
+
+# click makes a type of a plain function (its name, upper-cased, is the metavar shown in
+# --help) and turns the ValueError it raises into a usage error with the error's message.
+
+
+def codes(text: str) -> AcceptedStatuses:
+    """``--accept``: status codes and ranges, ``200-299,304``."""
+    from fetchall.options import AcceptedStatuses  # noqa: PLC0415 (import-light --help)
+
+    return AcceptedStatuses.parse(text)
+
+
+def size(text: str) -> int:
+    """``--max-size``: bytes, or with a K, M or G suffix."""
+    from fetchall.options import parse_size  # noqa: PLC0415 (import-light --help)
+
+    return parse_size(text)
+
+
+def workers(text: str) -> int:
+    """``--workers``: a count of processes, or ``auto`` for the CPUs this process may use."""
+    if text.strip().lower() == "auto":
+        try:
+            return len(os.sched_getaffinity(0))
+        except AttributeError:  # not on Linux
+            return os.cpu_count() or 1
+    if not text.strip().isdigit() or int(text) < 1:
+        raise ValueError(f"{text!r} is not a number of workers >= 1, or auto")
+    return int(text)
+
+
+class Header(click.ParamType[tuple[str, str], str]):
+    """``-H/--header``: ``Name: value`` into a pair."""
+
+    name = "header"
+    # A header value may hold spaces, so FETCHALL_HEADER holds one header per line.
+    envvar_list_splitter = "\n"
+
+    def convert(
+        self, value: str, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, str]:
+        from fetchall.options import parse_header  # noqa: PLC0415 (import-light --help)
+
+        try:
+            return parse_header(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class HttpMethod(click.types.StringParamType):
+    """``-X/--method``: any text, upper-cased; the options check that it is a method."""
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> str:
+        return super().convert(value, param, ctx).upper()
+
+
+class Directory(click.Path):
+    """``--save``: a folder (existing or not, never a file), as a :class:`~pathlib.Path`."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False)
+
+    def convert(
+        self,
+        value: str | os.PathLike[str],
+        param: click.Parameter | None,
+        ctx: click.Context | None,
+    ) -> os.PathLike[str]:
+        from pathlib import Path  # noqa: PLC0415 (import-light --help)
+
+        return Path(os.fsdecode(super().convert(value, param, ctx)))
+
+
+def shard(spec: str | None, completion_index: str | None) -> Shard | None:
+    """The ``--shard`` spec: ``K/N``, or ``N`` alone on a Kubernetes Indexed Job, whose
+    ``completion_index`` (JOB_COMPLETION_INDEX) counts from 0, so that K is that index + 1.
+
+    It is read after the other options are checked, and its errors need no --help hint.
+    """
+    if spec is None:
+        return None
+    from fetchall.inputs import Shard  # noqa: PLC0415 (import-light --help)
+
+    if "/" not in spec.strip():
+        if completion_index is None or not completion_index.isdigit():
+            raise OneLineUsageError(
+                f"--shard {spec!r}: give K/N, or N alone with JOB_COMPLETION_INDEX set"
+            )
+        spec = f"{int(completion_index) + 1}/{spec.strip()}"
+    try:
+        return Shard.parse(spec)
+    except ValueError as exc:
+        raise OneLineUsageError(f"--shard: {exc}") from None

@@ -1,0 +1,101 @@
+"""Standard output for the report, and the progress line on stderr kept off its lines."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from fetchall.formats import Formatter
+    from fetchall.models import Result, Summary
+    from fetchall.progress import Progress
+
+
+class Output:
+    """Writes a formatter's text to ``stdout`` as results come, and notices a closed pipe.
+
+    ``loop`` is the running event loop, if any: the text of the results that complete in one
+    turn of it is written and flushed together. ``shared_terminal`` says that stdout is the
+    terminal the progress line is drawn on, so that the line must be cleared before a result
+    line and drawn again after. ``on_closed`` is called once when the reader of stdout has
+    gone; nothing is written after that.
+    """
+
+    def __init__(
+        self,
+        formatter: Formatter,
+        stdout: TextIO,
+        *,
+        progress: Progress | None = None,
+        shared_terminal: bool = False,
+        loop: asyncio.AbstractEventLoop | None = None,
+        on_closed: Callable[[], object] = lambda: None,
+    ) -> None:
+        self.formatter = formatter
+        self.progress = progress
+        self.closed = False
+        """Whether the reader of stdout went away."""
+        self._stdout = stdout
+        self._loop = loop
+        self._on_closed = on_closed
+        # Only when both streams are the same terminal can the two lines collide.
+        self._shared_terminal = progress is not None and shared_terminal
+        self._pending: list[str] = []
+
+    def result(self, result: Result) -> None:
+        """Write a result's text at once, so that results appear as they complete."""
+        text = self.formatter.result(result)
+        if self.progress is not None and text and self._shared_terminal:
+            self.flush()
+            self.progress.clear()
+        self.write(text)
+        if self._shared_terminal:
+            self.flush()
+        if self.progress is not None:
+            self.progress.add(result)
+
+    def end(self, summary: Summary) -> None:
+        """The formatter's closing text, after the progress line is gone."""
+        if self.progress is not None:
+            self.progress.draw()
+            self.progress.clear()
+        self.write(self.formatter.end(summary))
+        self.flush()
+
+    def write(self, text: str) -> None:
+        """Write once the event loop has handled what is ready.
+
+        A pipe is block-buffered, so results must be flushed to appear as they complete,
+        but a write and a flush per line would cost more than many a request: the results
+        that complete in one turn of the loop share one write and one flush.
+        """
+        if not text or self.closed:
+            return
+        self._pending.append(text)
+        if len(self._pending) == 1:
+            if self._loop is None:
+                self.flush()
+            else:
+                self._loop.call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Push written text out to the reader."""
+        text, self._pending = "".join(self._pending), []
+        if self.closed:
+            return
+        try:
+            self._stdout.write(text)
+            self._stdout.flush()
+        except BrokenPipeError:
+            self._pipe_closed()
+
+    def _pipe_closed(self) -> None:
+        self.closed = True
+        # Python would report the broken pipe again when it flushes stdout at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, self._stdout.fileno())
+        os.close(devnull)
+        self._on_closed()

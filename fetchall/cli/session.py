@@ -1,0 +1,118 @@
+"""One run of the command: read the inputs, run the engine, write the report, say how it ended.
+
+Heavy modules (aiohttp, asyncio's machinery) are imported only here, once a run starts, so
+that ``--version`` and ``--help`` stay quick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING
+
+import click
+
+from fetchall import eventloop
+from fetchall.cli.console import Console
+from fetchall.cli.output import Output
+from fetchall.cli.settings import Settings
+from fetchall.cli.signals import SignalsStopRun
+from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
+from fetchall.inputs import InputError, JobReader, open_sources
+
+if TYPE_CHECKING:
+    from fetchall.inputs import _Source
+
+
+def run(settings: Settings, console: Console) -> ExitStatus:
+    """Fetch what ``settings`` say and return the exit status."""
+    logging.basicConfig(
+        level=logging.INFO if settings.verbose else logging.WARNING,
+        format="fetchall: %(message)s",
+        stream=console.stderr,
+        force=True,  # each run logs to the stderr it has, also when called more than once
+    )
+    if settings.options.insecure:
+        click.echo(
+            "fetchall: warning: --insecure: TLS certificates are not verified", file=console.stderr
+        )
+    try:
+        sources = open_sources(settings.inputs)
+    except InputError as exc:
+        raise OneLineUsageError(str(exc)) from None
+    return eventloop.run(_fetch(settings, console, sources))
+
+
+async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -> ExitStatus:
+    # aiohttp is imported once the inputs are known to be usable.
+    from fetchall.engine import Run  # noqa: PLC0415
+    from fetchall.jobstream import job_stream  # noqa: PLC0415
+    from fetchall.stopping import StopReason  # noqa: PLC0415
+
+    loop = asyncio.get_running_loop()
+    progress = _ProgressLine(settings, console) if settings.progress else None
+    formatter = settings.format.formatter(
+        settings.mode, quiet=settings.quiet, color=console.colour_on(console.stdout)
+    )
+
+    def stop_when_output_closed() -> None:
+        engine.stopper.stop(StopReason.OUTPUT_CLOSED)
+
+    output = Output(
+        formatter,
+        console.stdout,
+        progress=None if progress is None else progress.line,
+        shared_terminal=console.stdout_is_terminal,
+        loop=loop,
+        on_closed=stop_when_output_closed,
+    )
+    engine = Run(settings.mode, settings.options, output.result)
+    # Signals first: once the input thread exists, Ctrl-C is handled (tests rely on it).
+    with SignalsStopRun(engine.stopper) as signals:
+        reader = JobReader(sources, settings.shard)
+        if progress is not None:
+            progress.start(reader, loop)
+        try:
+            jobs = aiter(reader)
+            try:
+                # Waiting for the first line of a pipe can take a while: a signal ends it.
+                first = await engine.stopper.unless_stopped(anext(jobs, None))
+            except InputError as exc:
+                raise OneLineUsageError(str(exc)) from None
+            if first is None and reader.jobs_read == 0 and not engine.stopper.stopped:
+                raise OneLineUsageError(f"no URLs in input: {', '.join(settings.inputs)}")
+            # An empty shard of a non-empty input is a run with nothing to do, not an error.
+            summary = await engine.execute(
+                job_stream(jobs, put_back=first), read_from_start=reader.untaken_arguments
+            )
+        finally:
+            reader.close()
+            if progress is not None:
+                progress.stop()
+    output.end(summary)
+    return exit_status(summary, signum=signals.received, output_closed=output.closed)
+
+
+class _ProgressLine:
+    """The progress line on stderr, and the count of the inputs' jobs that gives its total."""
+
+    def __init__(self, settings: Settings, console: Console) -> None:
+        from fetchall.counting import InputTotal  # noqa: PLC0415 (only with the line)
+        from fetchall.progress import Progress  # noqa: PLC0415
+
+        self.total = InputTotal(settings.inputs, settings.shard)
+        self.line = Progress(
+            console.stderr, self.total.get, color=console.colour_on(console.stderr)
+        )
+
+    def start(self, reader: JobReader, loop: asyncio.AbstractEventLoop) -> None:
+        """Count beside the run that ``reader`` reads for, and keep the line fresh."""
+        self.total.start(reader)
+        self.line.refresh_on(loop)
+
+    def stop(self) -> None:
+        """The run is over: stop counting and redrawing, and take the line away (a usage error
+        may follow; the report draws it once more)."""
+        self.total.close()
+        self.line.stop()
+        self.line.clear()

@@ -1,0 +1,61 @@
+"""The command line, checked, as one frozen value: what to read, how to fetch, how to report."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from fetchall.cli import argtypes
+from fetchall.cli.console import Console
+from fetchall.cli.status import OneLineUsageError
+from fetchall.formats import Format
+from fetchall.models import Mode
+from fetchall.options import Options
+
+if TYPE_CHECKING:
+    from fetchall.inputs import Shard
+
+# The command's parameters that shape fetching carry the names of these fields.
+_OPTION_FIELDS = tuple(field.name for field in dataclasses.fields(Options))
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Settings:
+    """What one run of the command does."""
+
+    inputs: tuple[str, ...]
+    """The INPUTs, in order; ``-`` alone when none was given."""
+    mode: Mode
+    format: Format
+    options: Options
+    shard: Shard | None
+    quiet: bool
+    verbose: bool
+    progress: bool
+    """Whether to draw the progress line on stderr."""
+
+    @classmethod
+    def from_params(
+        cls, inputs: tuple[str, ...], params: Mapping[str, Any], console: Console
+    ) -> Settings:
+        """Check what click parsed; a value that the options refuse is a usage error."""
+        if not inputs:
+            if console.stdin is None or console.stdin_is_terminal:
+                raise OneLineUsageError("no INPUT given and standard input is a terminal")
+            inputs = ("-",)
+        try:
+            options = Options(**{name: params[name] for name in _OPTION_FIELDS})
+        except ValueError as exc:
+            raise OneLineUsageError(str(exc)) from None
+        progress = params["progress"]
+        return cls(
+            inputs=inputs,
+            mode=Mode(params["mode"]),
+            format=Format(params["format"]),
+            options=options,
+            shard=argtypes.shard(params["shard"], console.environ.get("JOB_COMPLETION_INDEX")),
+            quiet=params["quiet"],
+            verbose=params["verbose"],
+            progress=console.stderr_is_terminal if progress is None else progress,
+        )

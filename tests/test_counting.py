@@ -1,0 +1,148 @@
+"""The progress line's total: the jobs in the inputs, counted as the reader would read them."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fetchall.counting import InputTotal, count_jobs
+from fetchall.inputs import JobReader, Shard, open_sources, read_jobs_with
+from fetchall.urls import MAX_LINE_BYTES
+
+# Pieces of lines that the reader treats in different ways: URLs, comments, every kind of
+# blank (ASCII, \x1c-\x1f, non-ASCII spaces), a byte-order mark, bytes that are not UTF-8.
+PIECES = [
+    b"https://example.com/a", b"http://h/x?y=1", b"ftp://x", b"#", b"# note", b" ", b"\t",
+    b"\r", b"\x0b", b"\x1c", b"\x1f", "\u00a0".encode(), "\u3000".encode(), b"\xef\xbb\xbf",
+    b"\xff", b"\xc2\x85", b"x", "\u00e9".encode(),
+]  # fmt: skip
+LONG = b" " * (MAX_LINE_BYTES - 2)  # with a piece or two, a line crosses the reader's cut
+
+
+def reader_of(data: bytes, most: int) -> Callable[[int], bytes]:
+    """``read(size)`` over ``data`` that never returns more than ``most`` bytes at once."""
+    stream = io.BytesIO(data)
+    return lambda size: stream.read(min(size, most))
+
+
+def jobs_read(data: bytes, shard: Shard | None) -> int:
+    """How many jobs the run's own reader finds in ``data``, with ``shard``."""
+    batches = read_jobs_with(reader_of(data, 1 << 16), "f", 0)
+    return sum(1 for batch in batches for job in batch if shard is None or shard.keeps(job.url))
+
+
+lines = st.lists(st.lists(st.sampled_from([*PIECES, LONG]), max_size=4).map(b"".join), max_size=30)
+
+
+class TestCountJobs:
+    @settings(max_examples=300, deadline=None)
+    @given(
+        lines=lines,
+        end=st.sampled_from([b"", b"\n", b"\r\n"]),
+        most=st.integers(1, 40),
+        shard=st.sampled_from([None, Shard(1, 2), Shard(2, 3)]),
+    )
+    def test_same_count_as_the_reader(
+        self, lines: list[bytes], end: bytes, most: int, shard: Shard | None
+    ) -> None:
+        """Whatever the lines and however the reads cut them, the count is the reader's."""
+        data = b"\n".join(lines) + end
+        assert count_jobs(reader_of(data, most), shard) == jobs_read(data, shard)
+
+    def test_blank_and_comment_lines_are_no_jobs(self) -> None:
+        """Comments, blank lines and a byte-order mark are skipped; CRLF ends work."""
+        data = b"\xef\xbb\xbf# list\r\nhttp://a/\r\n\r\n   \n\t# x\nhttp://b/\nnot a url"
+        assert count_jobs(reader_of(data, 1 << 16)) == 3
+
+    def test_a_huge_line_is_one_job_and_not_held(self) -> None:
+        """A line of 50 MB without a newline counts once; it is read in chunks."""
+        chunks = [b"http://a/\n", *[b"x" * (1 << 20)] * 50]
+        sizes: list[int] = []
+
+        def read(size: int) -> bytes:
+            sizes.append(size)
+            return chunks.pop(0) if chunks else b""
+
+        assert count_jobs(read) == 2
+        assert max(sizes) <= 1 << 20
+
+    def test_stops_when_asked(self) -> None:
+        """``stopped()`` true: the count gives up with None."""
+        assert count_jobs(reader_of(b"http://a/\n" * 10, 5), stopped=lambda: True) is None
+
+
+def wait_for_total(total: InputTotal, timeout: float = 10) -> int | None:
+    """The total once the counting thread has it (None after ``timeout``)."""
+    deadline = time.monotonic() + timeout
+    while (value := total.get()) is None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    return value
+
+
+def started(total: InputTotal, sources: list[str]) -> InputTotal:
+    """``total`` started beside a reader of ``sources`` that is closed at once."""
+
+    async def start() -> None:
+        reader = JobReader(open_sources(sources))
+        total.start(reader)
+        reader.close()
+
+    asyncio.run(start())
+    return total
+
+
+class TestInputTotal:
+    def test_arguments_are_known_at_once(self) -> None:
+        """URLs given as arguments count one each, before anything starts."""
+        assert InputTotal(["http://a/", "http://b/"]).get() == 2
+
+    def test_arguments_in_a_shard(self) -> None:
+        """With --shard, only the URLs the shard keeps count."""
+        urls = [f"http://h/{i}" for i in range(40)]
+        shard = Shard(2, 3)
+        assert InputTotal(urls, shard).get() == sum(map(shard.keeps, urls))
+
+    def test_files_and_arguments_are_counted_beside_the_run(self, tmp_path: Path) -> None:
+        """Regular files are counted by a thread, arguments added."""
+        first, second = tmp_path / "a.txt", tmp_path / "b.txt"
+        first.write_text("# two\nhttp://a/1\nhttp://a/2\n", encoding="utf-8")
+        second.write_text("\n".join(f"http://b/{i}" for i in range(5000)), encoding="utf-8")
+        total = InputTotal([str(first), "http://c/", str(second)])
+        assert total.get() is None  # nothing counted before the run starts
+        assert wait_for_total(started(total, [str(first), "http://c/", str(second)])) == 5003
+
+    def test_a_file_in_a_shard(self, tmp_path: Path) -> None:
+        """A file's count with --shard is the share the reader keeps."""
+        urls = [f"http://h/{i}" for i in range(300)]
+        path = tmp_path / "urls.txt"
+        path.write_text("\n".join(urls) + "\n", encoding="utf-8")
+        shard = Shard(1, 4)
+        total = started(InputTotal([str(path)], shard), [str(path)])
+        assert wait_for_total(total) == sum(map(shard.keeps, urls))
+
+    def test_a_pipe_is_known_when_the_reader_reaches_its_end(self, tmp_path: Path) -> None:
+        """A FIFO is never opened by the count: its total is the reader's, at its end."""
+        fifo = tmp_path / "urls.fifo"
+        os.mkfifo(fifo)
+
+        async def read_all() -> tuple[int | None, int | None]:
+            reader = JobReader(open_sources([str(fifo), "http://x/"]))
+            total = InputTotal([str(fifo), "http://x/"])
+            total.start(reader)
+            with open(fifo, "wb") as writer:  # noqa: ASYNC230 (the reader thread opens it too)
+                writer.write(b"http://a/\n# c\nhttp://b/\n")
+            before = total.get()
+            async for _ in reader:
+                pass
+            return before, total.get()
+
+        before, after = asyncio.run(read_all())
+        assert before is None
+        assert after == 3
