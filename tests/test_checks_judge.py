@@ -269,7 +269,7 @@ class TestJson:
             (b'{"a": 1', "not JSON: Expecting ',' delimiter: line 1 column 8 (char 7)"),
             (b"", "not JSON: the body is empty"),
             (b"  \n", "not JSON: the body is empty"),
-            (b'{"a": "\xff"}', "not JSON: not UTF-8"),
+            (b'{"a": "\xff"}', "not JSON: not valid Unicode text"),
             (b"[" * 100_000 + b"]" * 100_000, "not JSON: nested too deeply"),
             (None, "no body to read (it was not kept)"),
         ],

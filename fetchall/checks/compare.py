@@ -3,6 +3,10 @@
 ``json`` compares numbers as numbers and everything else as text: a JSON string equals a VALUE
 of the same text, so ``json:version=5`` matches both ``"5"`` and ``5``. Ordering needs a number
 on both sides; strings are never ordered, because text order puts ``"10"`` before ``"9"``.
+``true``, ``false`` and ``null`` equal only themselves (never 1, 0 or a string). ``~`` needs a
+string. A PATH that gives null (finds nothing) fails the check, except against a VALUE of
+``null``, which exists to ask exactly that: ``json:error=null`` passes when ``error`` is null
+or missing, ``json:error!=null`` when it is anything else.
 """
 
 from __future__ import annotations

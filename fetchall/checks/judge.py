@@ -2,7 +2,21 @@
 
 Every check gets an outcome whose message says what was seen, so a report shows why a check
 passed as well as why it failed. The body is decoded and parsed as JSON at most once per
-response, however many checks read it.
+response, however many checks read it. The messages:
+
+- ``status``: ``got 404``
+- ``body``: ``found`` / ``not found``; for ``/RE/`` the match is shown: ``found "Error 503"``
+- ``header``: ``got "text/html"``, or ``no such header``
+- ``final``: ``got "https://example.com/new"``
+- ``time``: ``took 1.21 s`` (``took 250 ms`` under a second)
+- ``cert``: ``expires in 9 days, 2026-12-11``, ``expired 3 days ago, 2026-11-29`` (UTC dates),
+  ``an http URL has no certificate``, ``the certificate was not verified (--insecure)``,
+  ``no certificate seen``
+- ``json``: ``got "degraded"`` (seen values as JSON, cut at 80 characters), ``got 5, not a
+  string`` (``~``), ``got "5", not a number`` (ordering), ``found nothing (null)``,
+  ``not JSON: <json's reason>``, ``not JSON: the body is empty``,
+  ``JMESPath error: <reason>`` (a function given the wrong type)
+- ``body``/``json`` without a kept body: ``no body to read (it was not kept)``
 """
 
 from __future__ import annotations
@@ -67,7 +81,7 @@ def _parse_json(body: bytes | None) -> tuple[bool, Any]:
     try:
         return True, json.loads(body)  # bytes in: json detects UTF-8/16/32 and a BOM itself
     except UnicodeDecodeError:
-        return False, "not JSON: not UTF-8"
+        return False, "not JSON: not valid Unicode text"
     except ValueError as exc:  # json.JSONDecodeError
         return False, f"not JSON: {exc}"
     except RecursionError:
