@@ -1,0 +1,121 @@
+"""What a check is: a key, an operator, a VALUE, and the text the user wrote.
+
+A check is parsed once per input line and then only read, so everything costly (regular
+expressions, JMESPath expressions, status sets) is built at parse time and kept in the value.
+Lines that carry the same checks share the same :class:`Check` objects (see ``syntax``), so a
+million-line file holds a handful of them.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fetchall.options import AcceptedStatuses
+
+if TYPE_CHECKING:
+    from jmespath.parser import ParsedResult
+
+
+class CheckKey(enum.StrEnum):
+    """What part of the response a check looks at."""
+
+    STATUS = "status"
+    BODY = "body"
+    HEADER = "header"
+    JSON = "json"
+    TIME = "time"
+    CERT = "cert"
+    FINAL = "final"
+
+
+class Op(enum.StrEnum):
+    """How the seen value is compared with VALUE."""
+
+    EQUAL = "="
+    NOT_EQUAL = "!="
+    LESS = "<"
+    LESS_OR_EQUAL = "<="
+    GREATER = ">"
+    GREATER_OR_EQUAL = ">="
+    CONTAINS = "~"
+    LACKS = "!~"
+
+
+KEY_OPS: dict[CheckKey, tuple[Op, ...]] = {
+    CheckKey.STATUS: (Op.EQUAL,),
+    CheckKey.BODY: (Op.CONTAINS, Op.LACKS),
+    CheckKey.HEADER: (Op.EQUAL, Op.CONTAINS, Op.LACKS),
+    CheckKey.JSON: (
+        Op.EQUAL,
+        Op.NOT_EQUAL,
+        Op.LESS,
+        Op.LESS_OR_EQUAL,
+        Op.GREATER,
+        Op.GREATER_OR_EQUAL,
+        Op.CONTAINS,
+    ),
+    CheckKey.TIME: (Op.LESS, Op.LESS_OR_EQUAL),
+    CheckKey.CERT: (Op.GREATER_OR_EQUAL, Op.GREATER),
+    CheckKey.FINAL: (Op.EQUAL, Op.CONTAINS),
+}
+"""The operators each key takes, in the order the contract lists them."""
+
+
+def describe_ops(key: CheckKey) -> str:
+    """The operators of ``key`` for a message: ``~ or !~``, ``=, ~ or !~``."""
+    ops = KEY_OPS[key]
+    return ops[0] if len(ops) == 1 else ", ".join(ops[:-1]) + " or " + ops[-1]
+
+
+KEYS_WITH_ARGUMENT = frozenset({CheckKey.HEADER, CheckKey.JSON})
+"""Keys written ``KEY:ARGUMENT`` (a header NAME, a JMESPath PATH)."""
+
+Matcher = str | re.Pattern[str]
+"""A VALUE to search for: plain text, or a compiled ``/RE/``."""
+
+JsonScalar = str | int | float | bool | None
+"""A ``json`` VALUE: a JSON number, ``true``, ``false`` or ``null``, else the text itself."""
+
+Expected = AcceptedStatuses | Matcher | JsonScalar
+"""VALUE parsed for its key; see :attr:`Check.expected`."""
+
+
+class CheckSyntaxError(ValueError):
+    """A check that does not parse; the message names the token and what is wrong with it."""
+
+    def __init__(self, token: str, reason: str) -> None:
+        super().__init__(f"bad check {token!r}: {reason}")
+        self.token = token
+        """The offending text as written (up to the next whitespace or the end of the line)."""
+        self.reason = reason
+        """What is wrong, without the token."""
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One ``KEY OP VALUE`` test of a response. Build it with ``parse_check``.
+
+    Two checks are equal when they were written the same way; the parsed forms are derived
+    from the written ones and take no part in comparisons.
+    """
+
+    key: CheckKey
+    op: Op
+    value: str
+    """VALUE as meant: surrounding quotes removed and ``\\"``, ``\\\\`` resolved."""
+    text: str
+    """The check exactly as written; it names the check in messages and reports."""
+    argument: str | None = None
+    """The header NAME or the JMESPath PATH (unquoted) for ``header`` and ``json``, else None."""
+    expected: Expected = field(default=None, compare=False)
+    """VALUE parsed once for its key: ``AcceptedStatuses`` for ``status``; text or a compiled
+    regular expression for ``~``/``!~`` and for ``header=``/``final=``; seconds (float) for
+    ``time``; whole days (int) for ``cert``; a :data:`JsonScalar` for the other ``json`` ops."""
+    path: ParsedResult | None = field(default=None, compare=False, repr=False)
+    """The compiled JMESPath expression of a ``json`` check, else None."""
+
+    def __str__(self) -> str:
+        return self.text

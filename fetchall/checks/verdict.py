@@ -1,0 +1,63 @@
+"""What a job's checks mean for the rest of fetchall: what to keep, and how a failure reads.
+
+The engine asks :func:`needs_body` and :func:`needs_cert` before fetching, :func:`status_accepted`
+instead of ``--accept`` for a job with a ``status`` check, and, after :func:`~judge.judge`,
+:func:`failure_kind` and :func:`failure_message` to build the job's error. Reports split
+``expectation`` groups by :func:`first_failed_check`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from fetchall.checks.model import Check, CheckKey
+from fetchall.checks.outcome import CheckOutcome
+from fetchall.options import AcceptedStatuses
+
+FailureKind = Literal["http_status", "expectation"]
+"""The two error kinds checks give; the values of ``ErrorKind`` members of the same names."""
+
+_BODY_KEYS = frozenset({CheckKey.BODY, CheckKey.JSON})
+
+
+def needs_body(checks: Iterable[Check]) -> bool:
+    """Whether the body must be held in memory to judge these checks."""
+    return any(check.key in _BODY_KEYS for check in checks)
+
+
+def needs_cert(checks: Iterable[Check]) -> bool:
+    """Whether the server certificate's expiry must be read to judge these checks."""
+    return any(check.key is CheckKey.CERT for check in checks)
+
+
+def status_accepted(checks: Iterable[Check], status: int, accept: AcceptedStatuses) -> bool:
+    """Whether ``status`` counts as success: every ``status`` check's set holds it, or, for a
+    job with none, ``accept`` (``--accept``) does. ``status`` checks replace ``--accept``."""
+    sets = [check.expected for check in checks if check.key is CheckKey.STATUS]
+    if not sets:
+        return status in accept
+    return all(isinstance(s, AcceptedStatuses) and status in s for s in sets)
+
+
+def failure_kind(outcomes: Iterable[CheckOutcome]) -> FailureKind | None:
+    """``http_status`` if a ``status`` check failed, else ``expectation`` if any check failed,
+    else None (every check passed)."""
+    kind: FailureKind | None = None
+    for outcome in outcomes:
+        if not outcome.ok:
+            if outcome.key is CheckKey.STATUS:
+                return "http_status"
+            kind = "expectation"
+    return kind
+
+
+def failure_message(outcomes: Iterable[CheckOutcome]) -> str:
+    """Every failed check and what was seen, in order, joined with ``; `` (empty if none):
+    ``body~Welcome: not found; time<800ms: took 1.21 s``."""
+    return "; ".join(str(outcome) for outcome in outcomes if not outcome.ok)
+
+
+def first_failed_check(outcomes: Iterable[CheckOutcome]) -> str | None:
+    """The text of the first failed check (what ``expectation`` groups are split by), or None."""
+    return next((outcome.check for outcome in outcomes if not outcome.ok), None)
