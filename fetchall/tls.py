@@ -41,5 +41,6 @@ def ssl_context_for(options: Options) -> ssl.SSLContext | bool:
 
 def _reason(exc: OSError | ssl.SSLError) -> str:
     if isinstance(exc, ssl.SSLError):
-        return "not a PEM certificate or key" if exc.reason is None else exc.reason.lower()
+        detail = "" if exc.reason is None else f" ({exc.reason.lower().replace('_', ' ')})"
+        return f"not a usable PEM certificate or key{detail}"
     return exc.strerror or str(exc)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import trustme
+from support.cli import assert_one_line_usage_error, invoke
 from support.fault_server import FaultServer
 
 import fetchall
@@ -113,3 +114,31 @@ def test_a_key_without_a_certificate_is_refused(tmp_path: Path) -> None:
 def test_without_tls_files_aiohttp_keeps_its_default_context() -> None:
     assert ssl_context_for(Options()) is True
     assert ssl_context_for(Options(insecure=True)) is False
+
+
+@pytest.mark.parametrize("option", ["--cacert", "--cert", "--key"])
+def test_the_command_refuses_a_missing_file_before_any_request(
+    option: str, tmp_path: Path, server: FaultServer
+) -> None:
+    missing = tmp_path / "missing.pem"
+    extra = ["--cert", str(tmp_path / "missing.pem")] if option == "--key" else []
+    result = invoke([option, str(missing), *extra, server.url("/ok")])
+    assert_one_line_usage_error(result, option, str(missing))
+    assert server.total_requests == 0
+
+
+def test_the_command_refuses_a_malformed_file_naming_it(
+    tmp_path: Path, server: FaultServer
+) -> None:
+    bad = tmp_path / "bad.pem"
+    bad.write_text("hello\n")
+    result = invoke(["--cacert", str(bad), server.url("/ok")])
+    assert_one_line_usage_error(result, f"--cacert {bad}: not a usable PEM")
+    assert server.total_requests == 0
+
+
+def test_the_command_with_cacert_and_client_certificate(mtls: TLSSetup) -> None:
+    args = ["--cacert", str(mtls.cacert), "--cert", str(mtls.cert), "--key", str(mtls.key)]
+    result = invoke([*args, "--format", "jsonl", mtls.server.url("/ok")])
+    assert result.exit_code == 0, result.output
+    assert '"status": 200' in result.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+from support.cli import assert_one_line_usage_error, invoke
 from support.fault_server import FaultServer
 
 import fetchall
@@ -86,3 +87,15 @@ def test_deadline_still_ends_a_waiting_run() -> None:
     (result,) = report.results
     assert result.error is not None
     assert result.error.kind is ErrorKind.DEADLINE
+
+
+def test_the_command_waits(server: FaultServer) -> None:
+    url = server.url("/flaky/cli?n=2&status=503")
+    result = invoke(["--wait", "30s", "--retry-backoff", "0.01", "--format", "jsonl", url])
+    assert result.exit_code == 0, result.output
+    assert '"attempts": 3' in result.stdout
+
+
+def test_a_bad_wait_is_a_usage_error(server: FaultServer) -> None:
+    assert_one_line_usage_error(invoke(["--wait", "soon", server.url("/ok")]), "--wait", "soon")
+    assert server.total_requests == 0

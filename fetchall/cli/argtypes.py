@@ -37,6 +37,13 @@ def size(text: str) -> int:
     return parse_size(text)
 
 
+def duration(text: str) -> float:
+    """``--wait``: a duration with its unit, ``800ms``, ``90s``, ``2m``."""
+    from fetchall.checks import parse_duration  # noqa: PLC0415 (import-light --help)
+
+    return parse_duration(text)
+
+
 def workers(text: str) -> int:
     """``--workers``: a count of processes, or ``auto`` for the CPUs this process may use."""
     if text.strip().lower() == "auto":
@@ -81,6 +88,23 @@ class Directory(click.Path):
 
     def __init__(self) -> None:
         super().__init__(file_okay=False)
+
+    def convert(
+        self,
+        value: str | os.PathLike[str],
+        param: click.Parameter | None,
+        ctx: click.Context | None,
+    ) -> os.PathLike[str]:
+        from pathlib import Path  # noqa: PLC0415 (import-light --help)
+
+        return Path(os.fsdecode(super().convert(value, param, ctx)))
+
+
+class File(click.Path):
+    """``--cacert``, ``--cert``, ``--key``: a file that exists and can be read."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, dir_okay=False, readable=True)
 
     def convert(
         self,

@@ -75,6 +75,14 @@ POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
     "--retry-backoff", type=click.FloatRange(min=0), default=0.5, help="First backoff, seconds."
 )
 @click.option(
+    "--wait",
+    type=argtypes.duration,
+    metavar="DURATION",
+    show_default="no waiting",
+    help="Try failed URLs again until DURATION (90s, 2m) has passed since the start: "
+    "waiting for a deploy.",
+)
+@click.option(
     "--max-failures",
     type=click.IntRange(min=1),
     show_default="no bound",
@@ -107,6 +115,19 @@ POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
 @click.option(
     "--insecure", is_flag=True, show_default="off", help="Do not verify TLS certificates."
 )
+@click.option(
+    "--cacert",
+    type=argtypes.File(),
+    show_default="the system's",
+    help="Trust the PEM certificates in FILE.",
+)
+@click.option(
+    "--cert",
+    type=argtypes.File(),
+    show_default="none",
+    help="Client certificate (PEM), with its key unless --key.",
+)
+@click.option("--key", type=argtypes.File(), show_default="none", help="Client key (PEM).")
 @click.option(
     "--max-size",
     type=argtypes.size,

@@ -48,6 +48,14 @@ class Settings:
             options = Options(**{name: params[name] for name in _OPTION_FIELDS})
         except ValueError as exc:
             raise OneLineUsageError(str(exc)) from None
+        if options.cacert or options.cert:
+            # A file that is not PEM is refused before any request, naming it.
+            from fetchall.tls import ssl_context_for  # noqa: PLC0415 (loads ssl)
+
+            try:
+                ssl_context_for(options)
+            except ValueError as exc:
+                raise OneLineUsageError(str(exc)) from None
         progress = params["progress"]
         return cls(
             inputs=inputs,
