@@ -67,7 +67,11 @@ def _is_job(line: bytes, shard: Shard | None) -> bool:
     if shard is None and first < 0x80 and not 0x1C <= first <= 0x1F:
         return True
     text = line.decode("utf-8", "surrogateescape").strip()
-    return bool(text) and not text.startswith("#") and (shard is None or shard.keeps(text))
+    return (
+        bool(text)
+        and not text.startswith("#")
+        and (shard is None or shard.keeps(text.split(None, 1)[0]))
+    )
 
 
 def _count_file(path: str, shard: Shard | None, stopped: Callable[[], bool]) -> int | None:

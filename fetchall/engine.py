@@ -16,7 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING
 
-from fetchall.jobstream import JobSource, job_stream
+from fetchall.jobstream import JobSource, job_stream, with_defaults
 from fetchall.models import Job, Mode, Summary
 from fetchall.options import Options
 from fetchall.policies import AllOrNothingPolicy, Policy, ResultCallback, streaming_policy_for
@@ -79,7 +79,7 @@ class Run:
                 self.options.deadline, self.stopper.stop, StopReason.DEADLINE
             )
         try:
-            policy = await self._run(job_stream(jobs))
+            policy = await self._run(job_stream(jobs, defaults=self.options.expect))
         finally:
             if deadline is not None:
                 deadline.cancel()
@@ -129,7 +129,9 @@ class Run:
         return transaction
 
     def _unread_but_counted(self) -> list[Job]:
-        return [] if self._read_from_start is None else list(self._read_from_start())
+        if self._read_from_start is None:
+            return []
+        return [with_defaults(job, self.options.expect) for job in self._read_from_start()]
 
     def _open_transport(self) -> Transport:
         if self._transport is not None:

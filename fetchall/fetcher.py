@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import Awaitable
 from contextlib import AsyncExitStack
@@ -22,13 +21,24 @@ from typing import TYPE_CHECKING, Self
 import aiohttp
 from yarl import URL
 
+from fetchall.checks import (
+    Check,
+    CheckOutcome,
+    failure_kind,
+    failure_message,
+    judge,
+    needs_body,
+    needs_cert,
+    status_accepted,
+)
 from fetchall.errors import error_for
 from fetchall.limits import RequestBounds
 from fetchall.models import ErrorKind, FetchError, Job, Response, Result, result_for
+from fetchall.observing import observed_of
 from fetchall.options import Options
 from fetchall.retrying import delay_before_next_try, parse_retry_after
+from fetchall.sessions import CertificateNotingResponse, Sessions
 from fetchall.shown import redact
-from fetchall.tls import ssl_context_for
 from fetchall.urls import url_to_fetch
 
 if TYPE_CHECKING:
@@ -37,16 +47,25 @@ if TYPE_CHECKING:
 log = logging.getLogger("fetchall")
 
 
+_Answer = tuple[Response, "tuple[CheckOutcome, ...] | None"]
+"""What one attempt saw, and how the job's checks went on it (None without checks)."""
+
+
 class _AttemptFailed(Exception):
     """One attempt failed; carries the error value and what was seen of the response."""
 
     def __init__(
-        self, error: FetchError, response: Response | None = None, retry_after: float | None = None
+        self,
+        error: FetchError,
+        response: Response | None = None,
+        retry_after: float | None = None,
+        outcomes: tuple[CheckOutcome, ...] | None = None,
     ) -> None:
         super().__init__(error.message)
         self.error = error
         self.response = response
         self.retry_after = retry_after
+        self.outcomes = outcomes
 
 
 class Fetcher:
@@ -69,35 +88,13 @@ class Fetcher:
             total=options.timeout, sock_connect=options.connect_timeout
         )
         self._stack = AsyncExitStack()
-        self._session: aiohttp.ClientSession | None = None
+        self._sessions: Sessions | None = None
 
     async def __aenter__(self) -> Self:
-        options = self._options
-        traces = []
         # Tracing costs a little on every request: only when a hop needs pacing or logging.
-        if options.rate is not None or log.isEnabledFor(logging.INFO):
-            trace = aiohttp.TraceConfig()
-            trace.on_request_redirect.append(self._on_request_redirect)
-            traces.append(trace)
-        connector = aiohttp.TCPConnector(
-            # Our own semaphore already bounds requests; the connector bounds sockets the same
-            # way so that a redirect hop can never open one more connection than allowed.
-            limit=options.limit,
-            limit_per_host=options.per_host or 0,
-            ssl=ssl_context_for(options),
-        )
-        headers = {"User-Agent": options.user_agent}
-        session = aiohttp.ClientSession(
-            connector=connector,
-            headers=headers,
-            trace_configs=traces,
-            # HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured. aiohttp consults them on every
-            # request, which costs more than the request itself on a fast server, so only
-            # when one is set.
-            trust_env=_proxy_configured(),
-            auto_decompress=True,
-        )
-        self._session = await self._stack.enter_async_context(session)
+        traced = self._options.rate is not None or log.isEnabledFor(logging.INFO)
+        hook = self._on_request_redirect if traced else None
+        self._sessions = await self._stack.enter_async_context(Sessions(self._options, hook))
         return self
 
     async def __aexit__(
@@ -124,7 +121,7 @@ class Fetcher:
         while True:
             attempts += 1
             try:
-                response = await self._attempt(url, save_as)
+                response, outcomes = await self._attempt(url, save_as, job.checks)
             except _AttemptFailed as failure:
                 status = None if failure.response is None else failure.response.status
                 delay = delay_before_next_try(
@@ -143,6 +140,7 @@ class Fetcher:
                         error=failure.error,
                         attempts=attempts,
                         elapsed_ms=_ms_since(started),
+                        checks=failure.outcomes,
                     )
                 retries = self._options.retries
                 of = f"{attempts}/{retries}" if attempts <= retries else f"{attempts} (--wait)"
@@ -152,31 +150,43 @@ class Fetcher:
                 )
                 await asyncio.sleep(delay)
                 continue
+            elapsed_ms = _ms_since(started)
             return result_for(
-                job, response=response, attempts=attempts, elapsed_ms=_ms_since(started)
+                job, response=response, attempts=attempts, elapsed_ms=elapsed_ms, checks=outcomes
             )
 
-    def _attempt(self, url: URL, save_as: PurePosixPath | None) -> Awaitable[Response]:
+    def _attempt(
+        self, url: URL, save_as: PurePosixPath | None, checks: tuple[Check, ...]
+    ) -> Awaitable[_Answer]:
         """One attempt: wait for the bounds, send, follow redirects, read the body.
 
         Without bounds to wait for (the usual case) the request is sent directly, with no
         coroutine in between: this runs once per request.
         """
         if self._bounds is None:
-            return self._send(url, save_as)
-        return self._bounded_send(self._bounds, url, save_as)
+            return self._send(url, save_as, checks)
+        return self._bounded_send(self._bounds, url, save_as, checks)
 
     async def _bounded_send(
-        self, bounds: RequestBounds, url: URL, save_as: PurePosixPath | None
-    ) -> Response:
+        self,
+        bounds: RequestBounds,
+        url: URL,
+        save_as: PurePosixPath | None,
+        checks: tuple[Check, ...],
+    ) -> _Answer:
         async with bounds.held(url.host or ""):
-            return await self._send(url, save_as)
+            return await self._send(url, save_as, checks)
 
-    async def _send(self, url: URL, save_as: PurePosixPath | None) -> Response:
-        assert self._session is not None, "use Fetcher as an async context manager"
+    async def _send(
+        self, url: URL, save_as: PurePosixPath | None, checks: tuple[Check, ...]
+    ) -> _Answer:
+        assert self._sessions is not None, "use Fetcher as an async context manager"
         options = self._options
+        sent = time.monotonic()
+        noting = bool(checks) and needs_cert(checks)
+        session = self._sessions.noting_certificates() if noting else self._sessions.plain
         try:
-            async with self._session.request(
+            async with session.request(
                 options.method,
                 url,
                 headers=options.headers or None,
@@ -186,30 +196,72 @@ class Fetcher:
                 max_redirects=options.max_redirects + 1,
                 timeout=self._timeout,
             ) as response:
-                seen = await self._receive(response, save_as)
+                if not checks:
+                    seen = await self._receive(response, save_as, self._accepts(response.status))
+                    outcomes = None
+                else:
+                    seen, outcomes = await self._receive_judged(response, save_as, checks, sent)
         except _AttemptFailed:
             raise
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
             raise _AttemptFailed(error_for(exc, self._options.timeout)) from exc
-        if seen.status not in options.accept:
+        if not self._accepts(seen.status, checks):
             reason = f" {response.reason}" if response.reason else ""
             error = FetchError(ErrorKind.HTTP_STATUS, f"HTTP {seen.status}{reason}")
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
-            raise _AttemptFailed(error, seen, retry_after)
-        return seen
+            raise _AttemptFailed(error, seen, retry_after, outcomes)
+        if outcomes is not None and failure_kind(outcomes) is not None:
+            error = FetchError(ErrorKind.EXPECTATION, failure_message(outcomes))
+            raise _AttemptFailed(error, seen, None, outcomes)
+        return seen, outcomes
+
+    def _accepts(self, status: int, checks: tuple[Check, ...] = ()) -> bool:
+        """Whether ``status`` counts as success: a job's ``status`` checks replace --accept."""
+        if not checks:
+            return status in self._options.accept
+        return status_accepted(checks, status, self._options.accept)
+
+    async def _receive_judged(
+        self,
+        response: aiohttp.ClientResponse,
+        save_as: PurePosixPath | None,
+        checks: tuple[Check, ...],
+        sent: float,
+    ) -> tuple[Response, tuple[CheckOutcome, ...]]:
+        """Read the response keeping what its checks need, and judge them on it."""
+        # The certificate is read while the connection that served the response is held.
+        cert_expires = None
+        if isinstance(response, CertificateNotingResponse):
+            cert_expires = response.cert_expires
+        body: list[bytes] | None = [] if needs_body(checks) else None
+        accepted = self._accepts(response.status, checks)
+        seen = await self._receive(response, save_as, accepted, body)
+        observed = observed_of(
+            response,
+            seen,
+            elapsed=time.monotonic() - sent,
+            body=None if body is None else b"".join(body),
+            cert_expires=cert_expires,
+            tls_verified=not self._options.insecure,
+        )
+        return seen, judge(checks, observed)
 
     async def _receive(
-        self, response: aiohttp.ClientResponse, save_as: PurePosixPath | None
+        self,
+        response: aiohttp.ClientResponse,
+        save_as: PurePosixPath | None,
+        accepted: bool,
+        kept: list[bytes] | None = None,
     ) -> Response:
-        """Read the response's body (to disk when it is accepted and saved)."""
-        status = response.status
+        """Read the response's body (to disk when it is accepted and saved; into ``kept``,
+        when given, for checks to read)."""
         # Bodies are laid out by the URL as given, so users can find them from their list.
         sink = None
-        if self._store is not None and save_as is not None and status in self._options.accept:
+        if self._store is not None and save_as is not None and accepted:
             sink = self._store.open(save_as)
         saved_to = None
         try:
-            size = await self._read_body(response, sink)
+            size = await self._read_body(response, sink, kept)
             saved_to = sink.commit() if sink is not None else None
         finally:
             # Failed, timed out or cancelled (CancelledError passes on): no file stays.
@@ -217,7 +269,9 @@ class Fetcher:
                 sink.discard()
         return _seen(response, size, saved_to)
 
-    async def _read_body(self, response: aiohttp.ClientResponse, sink: FileSink | None) -> int:
+    async def _read_body(
+        self, response: aiohttp.ClientResponse, sink: FileSink | None, kept: list[bytes] | None
+    ) -> int:
         """Read the whole body, stopping at once past ``--max-size``; return its length."""
         limit = self._options.max_size
         declared = response.content_length
@@ -229,6 +283,8 @@ class Fetcher:
                     break
                 if sink is not None:
                     sink.write(chunk)
+                if kept is not None:
+                    kept.append(chunk)
             else:
                 return size
         response.close()  # drop the connection rather than drain a body nobody wants
@@ -250,13 +306,6 @@ class Fetcher:
         )
         if self._bounds is not None:
             await self._bounds.pace_next_hop()
-
-
-_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "ws_proxy", "wss_proxy")
-
-
-def _proxy_configured() -> bool:
-    return any(os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARIABLES)
 
 
 def _seen(response: aiohttp.ClientResponse, size: int, saved_to: str | None = None) -> Response:

@@ -159,11 +159,27 @@ def jobs_from_lines(lines: Iterable[tuple[int, bytes]], name: str, first_index: 
         text = line.decode("utf-8", "surrogateescape").strip()
         if not text or text.startswith("#"):
             continue
-        # Judged before stripping: a line cut at the limit must never pass as a shorter URL.
-        problem = LINE_TOO_LONG if len(line) > MAX_LINE_BYTES else None
-        jobs.append(Job(index, text, f"{name}:{number}", problem))
+        source = f"{name}:{number}"
+        parts = text.split(None, 1)
+        if len(line) > MAX_LINE_BYTES:
+            # Judged before stripping: a line cut at the limit must never pass as a shorter URL.
+            jobs.append(Job(index, parts[0], source, LINE_TOO_LONG))
+        elif len(parts) == 2:
+            jobs.append(_job_with_checks(index, parts[0], text, source))
+        else:
+            jobs.append(Job(index, text, source))
         index += 1
     return jobs
+
+
+def _job_with_checks(index: int, url: str, text: str, source: str) -> Job:
+    """The job of a line with text after its URL: checks, or an invalid line naming the token."""
+    from fetchall.checks import CheckSyntaxError, split_line  # noqa: PLC0415 (lines with checks)
+
+    try:
+        return Job(index, url, source, checks=split_line(text)[1])
+    except CheckSyntaxError as exc:
+        return Job(index, url, source, problem=str(exc))
 
 
 def read_jobs(fd: int, name: str, first_index: int) -> Iterator[list[Job]]:

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fetchall.shown import redact
+
+if TYPE_CHECKING:
+    from fetchall.checks import Check, CheckOutcome
 
 
 class Mode(enum.StrEnum):
@@ -38,6 +41,8 @@ class ErrorKind(enum.StrEnum):
     PROTOCOL = "protocol"
     CANCELLED = "cancelled"
     DEADLINE = "deadline"
+    EXPECTATION = "expectation"
+    """The response arrived and was accepted, but a check on it failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,8 @@ class Job:
     """Where the line came from: ``path:line``, ``-:line`` or ``arg``."""
     problem: str | None = None
     """Why the reader already knows this line cannot be fetched (e.g. it is too long)."""
+    checks: tuple[Check, ...] = ()
+    """The checks written on the line after the URL (``--expect`` defaults come on top)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +94,8 @@ class Result:
     content_type: str | None
     saved_to: str | None
     error: FetchError | None
+    checks: tuple[CheckOutcome, ...] | None = None
+    """How each check went, defaults first, or None for a job without checks."""
 
     @property
     def cancelled(self) -> bool:
@@ -113,6 +122,7 @@ class Result:
             "content_type": self.content_type,
             "saved_to": self.saved_to,
             "error": None if self.error is None else self.error.to_dict(),
+            "checks": None if self.checks is None else [c.to_dict() for c in self.checks],
         }
 
     @classmethod
@@ -134,7 +144,24 @@ class Result:
             error=None
             if error is None
             else FetchError(ErrorKind(error["kind"]), str(error["message"])),
+            checks=None if data.get("checks") is None else _outcomes_from(data["checks"]),
         )
+
+
+def _outcomes_from(items: list[dict[str, Any]]) -> tuple[CheckOutcome, ...]:
+    from fetchall.checks import CheckKey, CheckOutcome  # noqa: PLC0415 (only reports with checks)
+
+    def key_of(text: str) -> CheckKey:
+        # A check's text starts with its key word: ``status=200``, ``header:X~y``.
+        word = text[: len(text) - len(text.lstrip("abcdefghijklmnopqrstuvwxyz"))]
+        return CheckKey(word)
+
+    return tuple(
+        CheckOutcome(
+            str(item["check"]), bool(item["ok"]), str(item["message"]), key_of(item["check"])
+        )
+        for item in items
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,12 +183,15 @@ def result_for(
     error: FetchError | None = None,
     attempts: int = 0,
     elapsed_ms: int = 0,
+    checks: tuple[CheckOutcome, ...] | None = None,
 ) -> Result:
     """The one way a :class:`Result` is built: ``ok`` exactly when there is no ``error``.
 
     A failure may still carry the response it saw (an ``http_status`` or ``too_large``);
     a saved body is only ever reported for a success.
     """
+    if checks is None and job.checks:
+        checks = _not_judged(job.checks)
     return Result(
         url=redact(job.url),
         index=job.index,
@@ -175,6 +205,16 @@ def result_for(
         content_type=None if response is None else response.content_type,
         saved_to=response.saved_to if response is not None and error is None else None,
         error=error,
+        checks=checks,
+    )
+
+
+def _not_judged(checks: tuple[Check, ...]) -> tuple[CheckOutcome, ...]:
+    """The outcomes of checks that no response came to judge: each one listed, not passed."""
+    from fetchall.checks import CheckOutcome  # noqa: PLC0415 (only jobs with checks)
+
+    return tuple(
+        CheckOutcome(check.text, False, "not judged: no response", check.key) for check in checks
     )
 
 

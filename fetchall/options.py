@@ -10,8 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fetchall._version import __version__
+
+if TYPE_CHECKING:
+    from fetchall.checks import Check
 
 DEFAULT_USER_AGENT = f"fetchall/{__version__}"
 
@@ -117,6 +121,9 @@ class Options:
     """Bodies larger than this many bytes fail with kind ``too_large``."""
     save_dir: Path | None = None
     """Write each successful body under this folder."""
+    expect: tuple[Check, ...] = ()
+    """Checks every job must pass (``--expect``); a job's own check with the same key and
+    operator replaces one of these."""
     workers: int = 1
     """Processes that fetch; more than one spreads the CPU work over cores."""
 

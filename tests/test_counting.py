@@ -86,11 +86,12 @@ def wait_for_total(total: InputTotal, timeout: float = 10) -> int | None:
     return value
 
 
-def started(total: InputTotal, sources: list[str]) -> InputTotal:
-    """``total`` started beside a reader of ``sources`` that is closed at once."""
+def started(total: InputTotal, sources: list[str], shard: Shard | None = None) -> InputTotal:
+    """``total`` started beside a reader of ``sources`` (as the run reads them: with the same
+    shard) that is closed at once."""
 
     async def start() -> None:
-        reader = JobReader(open_sources(sources))
+        reader = JobReader(open_sources(sources), shard)
         total.start(reader)
         reader.close()
 
@@ -124,7 +125,7 @@ class TestInputTotal:
         path = tmp_path / "urls.txt"
         path.write_text("\n".join(urls) + "\n", encoding="utf-8")
         shard = Shard(1, 4)
-        total = started(InputTotal([str(path)], shard), [str(path)])
+        total = started(InputTotal([str(path)], shard), [str(path)], shard)
         assert wait_for_total(total) == sum(map(shard.keeps, urls))
 
     def test_a_pipe_is_known_when_the_reader_reaches_its_end(self, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import click
 from fetchall.cli.status import OneLineUsageError
 
 if TYPE_CHECKING:
+    from fetchall.checks import Check
     from fetchall.inputs import Shard
     from fetchall.options import AcceptedStatuses
 
@@ -71,6 +72,26 @@ class Header(click.ParamType[tuple[str, str], str]):
         try:
             return parse_header(value)
         except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class CheckType(click.ParamType["Check", str]):
+    """``--expect``: one check, as written on a line after a URL."""
+
+    name = "check"
+    # A check may hold spaces (in quotes), so FETCHALL_EXPECT holds one check per line.
+    envvar_list_splitter = "\n"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> Check:
+        from fetchall.checks import Check, CheckSyntaxError, parse_check  # noqa: PLC0415
+
+        if isinstance(value, Check):
+            return value
+        try:
+            return parse_check(str(value).strip())
+        except CheckSyntaxError as exc:
             self.fail(str(exc), param, ctx)
 
 

@@ -98,6 +98,16 @@ POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
     help="Statuses that count as success, e.g. 200-299,304.",
 )
 @click.option(
+    "--expect",
+    envvar="FETCHALL_EXPECT",
+    type=argtypes.CheckType(),
+    multiple=True,
+    metavar="CHECK",
+    show_default="none",
+    help="A check every URL must pass (body~Welcome, json:status=ok, time<2s); repeatable. "
+    "A line's own check with the same key and operator replaces it.",
+)
+@click.option(
     "--max-redirects", type=click.IntRange(min=0), default=10, help="Redirects to follow."
 )
 @click.option("-X", "--method", type=argtypes.HttpMethod(), default="GET", help="HTTP method.")

@@ -65,7 +65,7 @@ class TestJsonLines:
             '{"url": "https://bücher.example/", "index": 2, "source": "urls.txt:3", "ok": false,'
             ' "status": null, "final_url": null, "bytes": 0, "elapsed_ms": 7, "attempts": 0,'
             ' "content_type": null, "saved_to": null,'
-            ' "error": {"kind": "dns", "message": "no such host"}}\n'
+            ' "error": {"kind": "dns", "message": "no such host"}, "checks": null}\n'
         )
 
     def test_end_writes_nothing(self) -> None:
@@ -119,6 +119,7 @@ class TestResultDict:
             "content_type",
             "saved_to",
             "error",
+            "checks",
         ]
 
     def test_flags(self) -> None:

@@ -39,6 +39,8 @@ Endpoints (every path accepts GET and HEAD, and any other method):
 ``/headers``                                   200, JSON object of the request headers
 ``/echo-method``                               200, the request method as the body
 ``/count``                                     200, this request's 1-based number
+``/say?text=T[&type=CT][&header=N:V]...``      200, body T (UTF-8), Content-Type CT
+                                               (``text/plain``), and each header given
 =============================================  ======================================
 
 ``/retry-after`` and ``/flaky`` share one key space, ``key_hits``; use distinct
@@ -197,6 +199,7 @@ class FaultServer:
         self._disconnects = 0
         self._completed = 0
         self._request_log: list[LogEntry] = []
+        self._client_ports: set[int] = set()
         self._gates: dict[str, Gate] = {}
 
     # ------------------------------------------------------------------ life cycle
@@ -415,6 +418,12 @@ class FaultServer:
             return self._completed
 
     @property
+    def connections(self) -> int:
+        """Client connections that sent a request since the last reset (by their port)."""
+        with self._lock:
+            return len(self._client_ports)
+
+    @property
     def request_log(self) -> list[LogEntry]:
         """``(monotonic time, method, path_qs, headers)`` per request (a copy)."""
         with self._lock:
@@ -491,6 +500,9 @@ class FaultServer:
             self._request_log.append(
                 (time.monotonic(), request.method, request.path_qs, _headers_of(request))
             )
+            peer = request.transport.get_extra_info("peername") if request.transport else None
+            if peer:
+                self._client_ports.add(int(peer[1]))
         disconnected = False
         try:
             return await handler(request)
@@ -549,6 +561,7 @@ class FaultServer:
             "/headers": self._headers,
             "/echo-method": self._echo_method,
             "/count": self._count,
+            "/say": self._say,
         }
         for path, handler in routes.items():
             app.router.add_route("*", path, handler)
@@ -692,6 +705,15 @@ class FaultServer:
     async def _echo_method(self, request: web.Request) -> web.StreamResponse:
         """200 with the request method as the body."""
         return web.Response(text=request.method)
+
+    async def _say(self, request: web.Request) -> web.StreamResponse:
+        """200 with the given text, content type and headers."""
+        headers = dict(value.split(":", 1) for value in request.query.getall("header", []))
+        return web.Response(
+            body=request.query.get("text", "").encode("utf-8"),
+            content_type=request.query.get("type", "text/plain"),
+            headers=headers,
+        )
 
     async def _count(self, request: web.Request) -> web.StreamResponse:
         """200 with this request's number since the last reset."""
