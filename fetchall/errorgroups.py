@@ -1,4 +1,5 @@
-"""Failures grouped by kind (and status), as every format shows them at the end of a run."""
+"""Failures grouped by kind (and by status, or by the first failed check), as every format
+shows them at the end of a run."""
 
 from __future__ import annotations
 
@@ -10,18 +11,32 @@ from fetchall.models import ErrorKind, Result
 
 @dataclass(slots=True)
 class ErrorGroup:
-    """Failures of one kind (and, for ``http_status``, one status)."""
+    """Failures of one kind (and, for ``http_status``, one status; for ``expectation``, one
+    first failed check)."""
 
     kind: ErrorKind
     status: int | None
     count: int = 0
     urls: list[str] = field(default_factory=list)
+    check: str | None = None
+    """For ``expectation``: the first failed check of its jobs, as written."""
+
+    @property
+    def label(self) -> str:
+        """How reports name the group: ``timeout``, ``http_status 404``,
+        ``expectation body~Welcome``."""
+        if self.status is not None:
+            return f"{self.kind.value} {self.status}"
+        if self.check is not None:
+            return f"{self.kind.value} {self.check}"
+        return self.kind.value
 
     def to_dict(self) -> dict[str, Any]:
         """The json format's ``errors`` item."""
         return {
             "kind": self.kind.value,
             "status": self.status,
+            "check": self.check,
             "count": self.count,
             "urls": self.urls,
         }
@@ -36,7 +51,7 @@ class ErrorGroups:
 
     def __init__(self, keep_urls: int | None = None) -> None:
         self._keep = keep_urls
-        self._groups: dict[tuple[ErrorKind, int | None], ErrorGroup] = {}
+        self._groups: dict[tuple[ErrorKind, int | None, str | None], ErrorGroup] = {}
 
     def add(self, result: Result) -> None:
         """Count ``result`` if it is a failure; successes and cancelled jobs are not errors."""
@@ -44,13 +59,22 @@ class ErrorGroups:
             return
         kind = result.error.kind
         status = result.status if kind is ErrorKind.HTTP_STATUS else None
-        group = self._groups.get((kind, status))
+        check = _first_failed_check(result) if kind is ErrorKind.EXPECTATION else None
+        key = (kind, status, check)
+        group = self._groups.get(key)
         if group is None:
-            group = self._groups[(kind, status)] = ErrorGroup(kind, status)
+            group = self._groups[key] = ErrorGroup(kind, status, check=check)
         group.count += 1
         if self._keep is None or len(group.urls) < self._keep:
             group.urls.append(result.url)
 
     def groups(self) -> list[ErrorGroup]:
         """The groups, largest first, then by kind and status for a stable order."""
-        return sorted(self._groups.values(), key=lambda g: (-g.count, g.kind.value, g.status or 0))
+        return sorted(
+            self._groups.values(),
+            key=lambda g: (-g.count, g.kind.value, g.status or 0, g.check or ""),
+        )
+
+
+def _first_failed_check(result: Result) -> str | None:
+    return next((outcome.check for outcome in result.checks or () if not outcome.ok), None)

@@ -235,3 +235,29 @@ def test_cert_check_fails_without_verification_and_on_http(
     ]
     _, (plain,) = run_lines(tmp_path, [f"{server.url('/ok')} cert>=1"])
     assert checks_of(plain) == [("cert>=1", False, "an http URL has no certificate")]
+
+
+def test_expectation_groups_split_by_first_failed_check(
+    server: FaultServer, tmp_path: Path
+) -> None:
+    lines = [
+        f"{say(server, 'a')} body~Welcome",
+        f"{say(server, 'b')} body~Welcome",
+        f"{say(server, 'c')} body~Welcome time<30s",
+        f"{say(server, 'Welcome')} body~Welcome header:X-None=1 body!~Welcome",
+        server.url("/status/404"),
+    ]
+    listing = tmp_path / "urls.txt"
+    listing.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    text = invoke(["-q", str(listing)])
+    assert text.exit_code == 1
+    assert "  expectation body~Welcome (3)\n" in text.stdout
+    assert "  expectation header:X-None=1 (1)\n" in text.stdout
+    assert "  http_status 404 (1)\n" in text.stdout
+    document = json.loads(invoke(["--format", "json", str(listing)]).stdout)
+    groups = {(g["kind"], g["status"], g["check"]): g["count"] for g in document["errors"]}
+    assert groups == {
+        ("expectation", None, "body~Welcome"): 3,
+        ("expectation", None, "header:X-None=1"): 1,
+        ("http_status", 404, None): 1,
+    }

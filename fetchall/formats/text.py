@@ -56,8 +56,7 @@ class TextFormat:
         if groups:
             lines.append(self._paint("errors:", _RED))
             for group in groups:
-                label = group.kind.value if group.status is None else f"{group.kind} {group.status}"
-                lines.append(f"  {label} ({group.count})")
+                lines.append(f"  {group.label} ({group.count})")
                 lines.extend(f"    {url}" for url in group.urls)
                 if group.count > len(group.urls):
                     lines.append(f"    … and {group.count - len(group.urls)} more")

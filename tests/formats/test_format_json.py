@@ -54,10 +54,17 @@ class TestJsonDocument:
                 {
                     "kind": "http_status",
                     "status": 404,
+                    "check": None,
                     "count": 2,
                     "urls": ["https://a/2", "https://a/1"],
                 },
-                {"kind": "timeout", "status": None, "count": 1, "urls": ["https://a/3"]},
+                {
+                    "kind": "timeout",
+                    "status": None,
+                    "check": None,
+                    "count": 1,
+                    "urls": ["https://a/3"],
+                },
             ],
         }
 
@@ -78,6 +85,7 @@ class TestJsonDocument:
         assert group == {
             "kind": "connect",
             "status": None,
+            "check": None,
             "count": 25,
             "urls": [f"https://b/{i}" for i in range(25)],
         }
