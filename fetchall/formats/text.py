@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fetchall.errorgroups import ErrorGroups
 from fetchall.formats.base import RaceFilter
-from fetchall.models import Mode, Result, Summary
+from fetchall.models import ErrorKind, Mode, Result, Summary
 
 MAX_URLS_PER_GROUP = 10
 
@@ -72,15 +72,17 @@ class TextFormat:
         return "".join(self._line(result) + "\n" for result in shown)
 
     def _line(self, result: Result) -> str:
-        if result.ok or result.status is not None:
+        # A status says it all for ok and http_status lines; any other failure (too_large and
+        # expectation come with a status too) shows its kind and message.
+        error = result.error
+        if error is None or (result.status is not None and error.kind is ErrorKind.HTTP_STATUS):
             word = self._paint("ok   ", _GREEN) if result.ok else self._paint("FAIL ", _RED)
             return (
                 f"{word} {result.status!s:<5} {human_size(result.bytes):<10}"
                 f" {human_time(result.elapsed_ms):>7}  {result.url}"
             )
-        assert result.error is not None
         word = self._paint("FAIL ", _RED)
-        return f"{word} {result.error.kind.value}  {result.error.message}  {result.url}"
+        return f"{word} {error.kind.value}  {error.message}  {result.url}"
 
     def _paint(self, text: str, color: str) -> str:
         return f"{color}{text}{_RESET}" if self._color else text

@@ -73,6 +73,22 @@ class TestResultLines:
             "FAIL  timeout  timed out after 30.0 s  https://slow.example/\n"
         )
 
+    def test_failures_that_came_with_a_status_show_kind_and_message(self) -> None:
+        """too_large and expectation have a 200 status, which alone would read as a success."""
+        text = TextFormat(Mode.INDEPENDENT)
+        big = _result(
+            "https://big/",
+            status=200,
+            error=(ErrorKind.TOO_LARGE, "body is over --max-size 10 bytes"),
+        )
+        wrong = _result(
+            "https://x/", status=200, error=(ErrorKind.EXPECTATION, "body~Welcome: not found")
+        )
+        assert (
+            text.result(big) == "FAIL  too_large  body is over --max-size 10 bytes  https://big/\n"
+        )
+        assert text.result(wrong) == "FAIL  expectation  body~Welcome: not found  https://x/\n"
+
     def test_invalid_url_line(self) -> None:
         """An invalid line shows ``invalid_url``, the message naming its source, and the text."""
         text = TextFormat(Mode.INDEPENDENT)
