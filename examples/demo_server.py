@@ -51,6 +51,11 @@ async def page(request: web.Request) -> web.StreamResponse:
     return web.Response(text=html, content_type="text/html")
 
 
+async def health(request: web.Request) -> web.StreamResponse:
+    """A health endpoint that answers 200 while saying something is wrong."""
+    return web.json_response({"status": "degraded", "checks": {"db": "ok", "queue": "slow"}})
+
+
 async def slow(request: web.Request) -> web.StreamResponse:
     """200, but only after a noticeable pause."""
     await asyncio.sleep(SLOW_SECONDS)
@@ -86,6 +91,7 @@ def make_app() -> web.Application:
         [
             web.get("/ok", ok),
             web.get("/page/{n}", page),
+            web.get("/health", health),
             web.get("/slow", slow),
             web.get("/status/{code}", status),
             web.get("/redirect", redirect),
