@@ -240,11 +240,12 @@ class Summary:
 
     @property
     def succeeded(self) -> bool:
-        """The mode's rule for exit status 0: ``first`` needs one success; ``independent`` and
-        ``all`` need at least one job, none failed and none cancelled."""
+        """The mode's rule for exit status 0, for a run and for merged shard reports alike:
+        ``first`` needs one success; ``independent`` and ``all`` need no failure and no
+        cancelled job (a shard that kept no job of its input has nothing that failed)."""
         if self.mode is Mode.FIRST:
             return self.ok > 0
-        return self.failed == 0 and self.cancelled == 0 and self.total > 0
+        return self.failed == 0 and self.cancelled == 0
 
     def to_dict(self) -> dict[str, Any]:
         """The ``summary`` object of the json format."""

@@ -28,4 +28,4 @@ def print_merged(
     for result in merged.results:
         output.result(result)
     output.end(merged.summary)
-    return exit_status(merged.summary, every_job=True, output_closed=output.closed)
+    return exit_status(merged.summary, output_closed=output.closed)

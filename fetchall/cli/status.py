@@ -32,15 +32,13 @@ class ExitStatus(enum.IntEnum):
 def exit_status(
     summary: Summary,
     *,
-    every_job: bool = False,
     signum: int | None = None,
     output_closed: bool = False,
 ) -> ExitStatus:
     """The exit status after a run, or after ``--merge`` of shard reports.
 
-    A closed standard output comes first, then a signal that stopped the run. Otherwise a run
-    is judged by its mode's rule (``first`` succeeds with one success), and merged reports
-    (``every_job``) succeed only when every job in them succeeded, none cancelled.
+    A closed standard output comes first, then a signal that stopped the run. Otherwise the
+    run, or the merged reports, are judged by the mode's rule, :attr:`Summary.succeeded`.
     """
     if output_closed:
         return ExitStatus.SIGPIPE
@@ -48,8 +46,7 @@ def exit_status(
         return ExitStatus.SIGINT
     if signum == signal.SIGTERM:
         return ExitStatus.SIGTERM
-    succeeded = summary.failed == summary.cancelled == 0 if every_job else summary.succeeded
-    return ExitStatus.SUCCESS if succeeded else ExitStatus.FAILURE
+    return ExitStatus.SUCCESS if summary.succeeded else ExitStatus.FAILURE
 
 
 class OneLineUsageError(click.UsageError):
