@@ -15,6 +15,7 @@ from click.testing import CliRunner, Result
 from support.fault_server import FaultServer
 
 from fetchall.cli import command
+from fetchall.inputs import Shard
 
 URL_COUNT = 60
 SHARDS = 3
@@ -307,3 +308,12 @@ class TestMerge:
         assert "Traceback" not in done.stderr
         assert done.returncode == 2
         assert done.stderr.startswith("fetchall: error: ")
+
+
+def test_a_shard_that_keeps_no_url_exits_0(server: FaultServer) -> None:
+    """Nothing was fetched, so nothing failed: an empty shard of a short list is a success."""
+    url = next(u for i in range(100) if Shard(1, 2).keeps(u := server.url(f"/ok?i={i}")))
+    result = invoke(["--shard", "2/2", "--format", "json", url])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["summary"]["total"] == 0
+    assert server.total_requests == 0
