@@ -41,6 +41,11 @@ def _umask() -> int:
     return mask
 
 
+def usual_file_mode() -> int:
+    """The mode a new file gets from ``open()``: 0666 less the umask (as curl's would)."""
+    return 0o666 & ~_umask()
+
+
 def _short_hash(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=4).hexdigest()
 
@@ -88,7 +93,7 @@ class FileSink:
         self._reported = reported
         fd, temporary = tempfile.mkstemp(dir=final.parent, prefix=".fetchall-", suffix=".part")
         # mkstemp makes the file private (0600); a saved body gets the usual mode, as curl's.
-        os.fchmod(fd, 0o666 & ~_umask())
+        os.fchmod(fd, usual_file_mode())
         self._temporary = Path(temporary)
         self._file: BinaryIO = os.fdopen(fd, "wb")
 

@@ -17,6 +17,7 @@ from fetchall.cli.status import OneLineUsageError
 
 if TYPE_CHECKING:
     from fetchall.checks import Check
+    from fetchall.cli.reports import ReportSpec
     from fetchall.inputs import Shard
     from fetchall.options import AcceptedStatuses
 
@@ -93,6 +94,29 @@ class CheckType(click.ParamType["Check", str]):
             return parse_check(str(value).strip())
         except CheckSyntaxError as exc:
             self.fail(str(exc), param, ctx)
+
+
+class ReportType(click.ParamType["ReportSpec", str]):
+    """``--report FORMAT:PATH``: a format, and the file to write it to."""
+
+    name = "format:path"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> ReportSpec:
+        from fetchall.cli.reports import REPORT_FORMATS, ReportSpec  # noqa: PLC0415
+        from fetchall.formats import Format  # noqa: PLC0415
+
+        if isinstance(value, ReportSpec):
+            return value
+        name, colon, path = str(value).partition(":")
+        if not colon or not path:
+            self.fail(f"{value!r} is not FORMAT:PATH, e.g. junit:report.xml", param, ctx)
+        if name not in REPORT_FORMATS:
+            self.fail(f"{name!r} is not one of {', '.join(REPORT_FORMATS)}", param, ctx)
+        from pathlib import Path  # noqa: PLC0415
+
+        return ReportSpec(Format(name), Path(path))
 
 
 class HttpMethod(click.types.StringParamType):

@@ -52,6 +52,15 @@ POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
     default="text",
     help="Report format on standard output.",
 )
+@click.option(
+    "--report",
+    "reports",
+    type=argtypes.ReportType(),
+    multiple=True,
+    show_default="none",
+    help="Also write the report in FORMAT (text, jsonl, json, junit, markdown) to PATH, "
+    "whole or not at all; repeatable.",
+)
 @click.option("--limit", type=click.IntRange(min=1), default=10, help="Requests in flight at once.")
 @click.option(
     "--per-host",

@@ -15,6 +15,7 @@ import click
 from fetchall import eventloop
 from fetchall.cli.console import Console
 from fetchall.cli.output import Output
+from fetchall.cli.reports import ReportFiles
 from fetchall.cli.settings import Settings
 from fetchall.cli.signals import SignalsStopRun
 from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
@@ -22,6 +23,7 @@ from fetchall.inputs import InputError, JobReader, open_sources
 
 if TYPE_CHECKING:
     from fetchall.inputs import _Source
+    from fetchall.models import Result
 
 
 def run(settings: Settings, console: Console) -> ExitStatus:
@@ -66,9 +68,18 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
         loop=loop,
         on_closed=stop_when_output_closed,
     )
-    engine = Run(settings.mode, settings.options, output.result)
+    try:
+        report_files = ReportFiles(settings.reports, settings.mode).open()
+    except ValueError as exc:
+        raise OneLineUsageError(str(exc)) from None
+
+    def emit(result: Result) -> None:
+        output.result(result)
+        report_files.result(result)
+
+    engine = Run(settings.mode, settings.options, emit)
     # Signals first: once the input thread exists, Ctrl-C is handled (tests rely on it).
-    with SignalsStopRun(engine.stopper) as signals:
+    with report_files, SignalsStopRun(engine.stopper) as signals:
         reader = JobReader(sources, settings.shard)
         if progress is not None:
             progress.start(reader, loop)
@@ -89,6 +100,7 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
             reader.close()
             if progress is not None:
                 progress.stop()
+        report_files.end(summary)
     output.end(summary)
     return exit_status(summary, signum=signals.received, output_closed=output.closed)
 

@@ -14,6 +14,7 @@ from fetchall.models import Mode
 from fetchall.options import Options
 
 if TYPE_CHECKING:
+    from fetchall.cli.reports import ReportSpec
     from fetchall.inputs import Shard
 
 # The command's parameters that shape fetching carry the names of these fields.
@@ -34,6 +35,8 @@ class Settings:
     verbose: bool
     progress: bool
     """Whether to draw the progress line on stderr."""
+    reports: tuple[ReportSpec, ...] = ()
+    """The ``--report`` files to write as well."""
 
     @classmethod
     def from_params(
@@ -66,4 +69,5 @@ class Settings:
             quiet=params["quiet"],
             verbose=params["verbose"],
             progress=console.stderr_is_terminal if progress is None else progress,
+            reports=params["reports"],
         )

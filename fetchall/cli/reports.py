@@ -1,0 +1,96 @@
+"""``--report FORMAT:PATH``: the run's report in more formats, each to its own file.
+
+Each file is written to a temporary file beside PATH as results come and renamed over PATH at
+the end, so that a reader never sees half a report: PATH holds the previous report or the
+whole new one. A run stopped by SIGINT or SIGTERM still ends here, so its reports are complete.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from fetchall.saving import usual_file_mode
+
+if TYPE_CHECKING:
+    from fetchall.formats import Format, Formatter
+    from fetchall.models import Mode, Result, Summary
+
+REPORT_FORMATS = ("text", "jsonl", "json", "junit", "markdown")
+"""What ``--report`` writes: the formats made for files (``github`` is for a workflow log)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSpec:
+    """One ``--report FORMAT:PATH``."""
+
+    format: Format
+    path: Path
+
+
+class ReportFiles:
+    """The open ``--report`` files of one run; use as a context manager around the run."""
+
+    def __init__(self, specs: tuple[ReportSpec, ...], mode: Mode) -> None:
+        self._specs = specs
+        self._mode = mode
+        self._open: list[tuple[Formatter, IO[str], Path]] = []
+
+    def open(self) -> ReportFiles:
+        """Create every temporary file now, so that an unwritable PATH fails before any
+        request; raise ValueError naming the report."""
+        try:
+            for spec in self._specs:
+                # Closed in end() or discard(), not in this block.
+                handle = tempfile.NamedTemporaryFile(  # noqa: SIM115
+                    "w",
+                    encoding="utf-8",
+                    dir=spec.path.parent,
+                    prefix=f".{spec.path.name}.",
+                    suffix=".partial",
+                    delete=False,
+                )
+                # A private temporary file, but the report itself is an ordinary file.
+                os.fchmod(handle.fileno(), usual_file_mode())
+                self._open.append((spec.format.formatter(self._mode), handle, spec.path))
+        except OSError as exc:
+            self.discard()
+            raise ValueError(f"--report {spec.format.value}:{spec.path}: {_reason(exc)}") from None
+        return self
+
+    def __enter__(self) -> ReportFiles:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        # end() renamed every file on the way out of a finished run; anything left is partial.
+        self.discard()
+
+    def result(self, result: Result) -> None:
+        """Add ``result`` to every report."""
+        for formatter, handle, _ in self._open:
+            if text := formatter.result(result):
+                handle.write(text)
+
+    def end(self, summary: Summary) -> None:
+        """Finish every report and move it into place."""
+        while self._open:
+            formatter, handle, path = self._open.pop(0)
+            handle.write(formatter.end(summary))
+            handle.close()
+            os.replace(handle.name, path)
+
+    def discard(self) -> None:
+        """Remove the temporary files of reports not finished."""
+        while self._open:
+            _, handle, _ = self._open.pop()
+            handle.close()
+            with contextlib.suppress(OSError):
+                os.unlink(handle.name)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
