@@ -17,11 +17,12 @@ if TYPE_CHECKING:
     from fetchall.errorgroups import ErrorGroup
     from fetchall.inputs import Shard
     from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary
-    from fetchall.options import AcceptedStatuses, Options
+    from fetchall.options import Options
+    from fetchall.statuses import AcceptedStatuses
     from fetchall.stopping import Stopper, StopReason
 
 _EXPORTS = {
-    "AcceptedStatuses": "fetchall.options",
+    "AcceptedStatuses": "fetchall.statuses",
     "ErrorGroup": "fetchall.errorgroups",
     "ErrorKind": "fetchall.models",
     "FetchError": "fetchall.models",

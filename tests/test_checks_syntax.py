@@ -17,7 +17,7 @@ from fetchall.checks import (
     render_check,
     split_line,
 )
-from fetchall.options import AcceptedStatuses
+from fetchall.statuses import AcceptedStatuses
 
 
 def _raises(token: str, reason: str) -> Any:

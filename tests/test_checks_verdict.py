@@ -14,7 +14,7 @@ from fetchall.checks import (
     parse_check,
     status_accepted,
 )
-from fetchall.options import AcceptedStatuses
+from fetchall.statuses import AcceptedStatuses
 
 
 def _checks(*texts: str) -> list[fetchall.checks.Check]:

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from fetchall.options import AcceptedStatuses, Options, parse_header, parse_size
+from fetchall.options import Options, parse_header, parse_size
+from fetchall.statuses import AcceptedStatuses
 
 
 def _raises(message: str) -> Any:

@@ -33,7 +33,7 @@ from fetchall.checks.compare import find, json_equal, json_ordered, shown
 from fetchall.checks.model import Check, CheckKey, Matcher, Op
 from fetchall.checks.outcome import CheckOutcome, Observed
 from fetchall.checks.values import is_number
-from fetchall.options import AcceptedStatuses
+from fetchall.statuses import AcceptedStatuses
 
 _DAY = timedelta(days=1)
 _NOT_KEPT = "no body to read (it was not kept)"

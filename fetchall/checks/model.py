@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fetchall.options import AcceptedStatuses
+from fetchall.statuses import AcceptedStatuses
 
 if TYPE_CHECKING:
     from jmespath.parser import ParsedResult

@@ -18,7 +18,7 @@ from fetchall.checks.model import (
     Op,
     describe_ops,
 )
-from fetchall.options import parse_accept
+from fetchall.statuses import parse_accept
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m)", re.ASCII)
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0}

@@ -13,7 +13,7 @@ from typing import Literal
 
 from fetchall.checks.model import Check, CheckKey
 from fetchall.checks.outcome import CheckOutcome
-from fetchall.options import AcceptedStatuses
+from fetchall.statuses import AcceptedStatuses
 
 FailureKind = Literal["http_status", "expectation"]
 """The two error kinds checks give; the values of ``ErrorKind`` members of the same names."""

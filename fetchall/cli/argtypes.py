@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from fetchall.checks import Check
     from fetchall.cli.reports import ReportSpec
     from fetchall.inputs import Shard
-    from fetchall.options import AcceptedStatuses
+    from fetchall.statuses import AcceptedStatuses
 
 # click makes a type of a plain function (its name, upper-cased, is the metavar shown in
 # --help) and turns the ValueError it raises into a usage error with the error's message.
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 def codes(text: str) -> AcceptedStatuses:
     """``--accept``: status codes and ranges, ``200-299,304``."""
-    from fetchall.options import AcceptedStatuses  # noqa: PLC0415 (import-light --help)
+    from fetchall.statuses import AcceptedStatuses  # noqa: PLC0415 (import-light --help)
 
     return AcceptedStatuses.parse(text)
 
