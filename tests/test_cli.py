@@ -17,7 +17,7 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from support.cli import finish, invoke, spawn
 from support.fault_server import FaultServer
 
 from fetchall.cli import command
@@ -27,34 +27,6 @@ from fetchall.cli.status import exit_status
 from fetchall.inputs import Shard
 from fetchall.models import Mode, Summary
 from fetchall.options import Options
-
-FORBIDDEN_ON_STDERR = ("Traceback", "Task was destroyed", "Unclosed", "Exception ignored")
-
-
-def invoke(args: Sequence[str], stdin: str | None = None, **env: str) -> Result:
-    """Run the command in-process; stdout and stderr kept apart."""
-    return CliRunner().invoke(command, list(args), input=stdin, env=env or None)
-
-
-def spawn(
-    args: Sequence[str], *, stdin: int | None = subprocess.DEVNULL, **kwargs: object
-) -> subprocess.Popen[str]:
-    """Start the real command in a child process."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "fetchall", *args],
-        stdin=stdin,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kwargs,  # type: ignore[call-overload]
-    )
-
-
-def finish(process: subprocess.Popen[str], timeout: float = 30) -> tuple[int, str, str]:
-    stdout, stderr = process.communicate(timeout=timeout)
-    for marker in FORBIDDEN_ON_STDERR:
-        assert marker not in stderr, stderr
-    return process.returncode, stdout, stderr
 
 
 @pytest.fixture(name="url_file")

@@ -24,12 +24,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from support.cli import assert_clean_stderr
 from support.fault_server import FaultServer
 
 from fetchall.models import Result
 from fetchall.progress import Progress
 
-FORBIDDEN = ("Traceback", "Task was destroyed", "Unclosed", "Exception ignored")
 CLEAR = "\r\x1b[K"
 SGR = re.compile(r"\x1b\[[0-9;]*m")
 COLOUR = "\x1b[3"
@@ -98,8 +98,7 @@ def run(
         if slave != -1:
             os.close(slave)
     terminal, stdout, stderr = (data.decode("utf-8") for data in streams)
-    for marker in FORBIDDEN:
-        assert marker not in terminal + stderr, terminal + stderr
+    assert_clean_stderr(terminal + stderr)
     return Outcome(code, terminal, stdout, stderr)
 
 

@@ -7,25 +7,17 @@ import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
+from support.cli import assert_one_line_usage_error, invoke
 from support.fault_server import FaultServer
 
-from fetchall.cli import command
 from fetchall.inputs import Shard
 
 URL_COUNT = 60
 SHARDS = 3
-# Shard settings from the real environment must not leak into these runs.
-CLEAN_ENV: dict[str, str | None] = {"FETCHALL_SHARD": None, "JOB_COMPLETION_INDEX": None}
-
-
-def invoke(args: Sequence[str], **env: str | None) -> Result:
-    """Run the command in-process with a clean shard environment; stdout and stderr apart."""
-    return CliRunner().invoke(command, list(args), env={**CLEAN_ENV, **env})
 
 
 def jsonl_rows(stdout: str) -> list[dict[str, object]]:
@@ -37,16 +29,6 @@ def indexes(result: Result) -> set[int]:
     """The ``index`` of every result in a jsonl run, checking the run went well."""
     assert result.exit_code == 0, result.output
     return {int(row["index"]) for row in jsonl_rows(result.stdout)}  # type: ignore[call-overload]
-
-
-def assert_one_line_usage_error(result: Result, *mentions: str) -> None:
-    """Exit 2, a single ``fetchall: error:`` line on stderr naming ``mentions``, no stdout."""
-    assert result.exit_code == 2, result.output
-    assert result.stderr.startswith("fetchall: error: "), result.stderr
-    assert result.stderr.count("\n") == 1, result.stderr
-    for mention in mentions:
-        assert mention in result.stderr
-    assert result.stdout == ""
 
 
 @pytest.fixture(name="url_list")

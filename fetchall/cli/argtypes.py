@@ -128,38 +128,32 @@ class HttpMethod(click.types.StringParamType):
         return super().convert(value, param, ctx).upper()
 
 
-class Directory(click.Path):
-    """``--save``: a folder (existing or not, never a file), as a :class:`~pathlib.Path`."""
+class _PathOf(click.Path):
+    """A ``click.Path`` whose value is a :class:`~pathlib.Path`."""
+
+    def convert(
+        self,
+        value: str | os.PathLike[str],
+        param: click.Parameter | None,
+        ctx: click.Context | None,
+    ) -> os.PathLike[str]:
+        from pathlib import Path  # noqa: PLC0415 (import-light --help)
+
+        return Path(os.fsdecode(super().convert(value, param, ctx)))
+
+
+class Directory(_PathOf):
+    """``--save``: a folder (existing or not, never a file)."""
 
     def __init__(self) -> None:
         super().__init__(file_okay=False)
 
-    def convert(
-        self,
-        value: str | os.PathLike[str],
-        param: click.Parameter | None,
-        ctx: click.Context | None,
-    ) -> os.PathLike[str]:
-        from pathlib import Path  # noqa: PLC0415 (import-light --help)
 
-        return Path(os.fsdecode(super().convert(value, param, ctx)))
-
-
-class File(click.Path):
+class File(_PathOf):
     """``--cacert``, ``--cert``, ``--key``: a file that exists and can be read."""
 
     def __init__(self) -> None:
         super().__init__(exists=True, dir_okay=False, readable=True)
-
-    def convert(
-        self,
-        value: str | os.PathLike[str],
-        param: click.Parameter | None,
-        ctx: click.Context | None,
-    ) -> os.PathLike[str]:
-        from pathlib import Path  # noqa: PLC0415 (import-light --help)
-
-        return Path(os.fsdecode(super().convert(value, param, ctx)))
 
 
 def shard(spec: str | None, completion_index: str | None) -> Shard | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -21,8 +22,17 @@ def assert_clean_stderr(stderr: str) -> None:
 
 
 def invoke(args: Sequence[str], stdin: str | None = None, **env: str | None) -> Result:
-    """Run the command in-process; stdout and stderr kept apart."""
-    return CliRunner().invoke(command, list(args), input=stdin, env=env or None)
+    """Run the command in-process; stdout and stderr kept apart.
+
+    The caller's own ``FETCHALL_*`` settings (and a Kubernetes shard index) are left out, so
+    that a test sees only the environment it gives (``env``, None to unset).
+    """
+    clean: dict[str, str | None] = {
+        name: None
+        for name in os.environ
+        if name.startswith("FETCHALL_") or name in ("JOB_COMPLETION_INDEX", "NO_COLOR")
+    }
+    return CliRunner().invoke(command, list(args), input=stdin, env={**clean, **env})
 
 
 def run_process(args: Sequence[str], timeout: float = 30) -> subprocess.CompletedProcess[str]:
