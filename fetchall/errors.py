@@ -20,8 +20,8 @@ Describe = Callable[[BaseException, float | None], str]
 """Builds the message from the exception and the attempt's ``--timeout``."""
 
 
-def _oneline(exc: BaseException, _timeout: float | None = None) -> str:
-    text = str(exc) or type(exc).__name__
+def _oneline(exc: BaseException | str, _timeout: float | None = None) -> str:
+    text = exc if isinstance(exc, str) else str(exc) or type(exc).__name__
     return " ".join(text.split())
 
 
@@ -57,7 +57,7 @@ def _proxy(exc: BaseException, _timeout: float | None) -> str:
 
 def _malformed(exc: BaseException, _timeout: float | None) -> str:
     assert isinstance(exc, aiohttp.ClientResponseError)
-    return f"malformed response: {exc.message}"
+    return f"malformed response: {_oneline(exc.message)}"
 
 
 def _is_tls(exc: BaseException) -> bool:

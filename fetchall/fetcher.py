@@ -196,11 +196,19 @@ class Fetcher:
                 max_redirects=options.max_redirects + 1,
                 timeout=self._timeout,
             ) as response:
-                if not checks:
-                    seen = await self._receive(response, save_as, self._accepts(response.status))
-                    outcomes = None
-                else:
-                    seen, outcomes = await self._receive_judged(response, save_as, checks, sent)
+                try:
+                    if not checks:
+                        accepted = self._accepts(response.status)
+                        seen, outcomes = await self._receive(response, save_as, accepted), None
+                    else:
+                        seen, outcomes = await self._receive_judged(response, save_as, checks, sent)
+                except (_AttemptFailed, TimeoutError, aiohttp.ClientError, OSError, ValueError):
+                    if self._accepts(response.status, checks):
+                        raise
+                    # The status already failed the attempt: a body that is slow, too large
+                    # or cut short does not turn a 404 into a timeout (nor make it retried).
+                    response.close()
+                    seen, outcomes = _seen(response, 0), None
         except _AttemptFailed:
             raise
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:

@@ -205,6 +205,8 @@ def read_jobs_with(
 def _stdin_reader() -> Callable[[int], bytes]:
     """Read standard input by its descriptor, or through its buffer when it has none
     (as under click's test runner)."""
+    if sys.stdin is None:  # the process was started with standard input closed
+        raise InputError("cannot read input -: standard input is closed")
     try:
         return functools.partial(os.read, sys.stdin.fileno())
     except (AttributeError, OSError, ValueError):
@@ -303,8 +305,12 @@ class JobReader:
             if not self._closed.is_set():
                 self.total = self._kept
             self._hand_over(None)
+        except InputError as exc:
+            self._hand_over(exc)
         except OSError as exc:
             self._hand_over(InputError(f"cannot read input: {exc}"))
+        except Exception as exc:
+            self._hand_over(exc)
 
     def _batches(self) -> Iterator[list[Job]]:
         for position, source in enumerate(self._sources):

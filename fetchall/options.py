@@ -7,6 +7,7 @@ with a message that says what to change, which the CLI turns into a usage error.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,12 +33,21 @@ def parse_size(text: str) -> int:
     return int(match[1]) * _SIZE_UNITS[match[2].upper()]
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+"""What a header name may hold (RFC 9110 section 5.6.2)."""
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+
+
 def parse_header(text: str) -> tuple[str, str]:
-    """``Name: value`` into a pair; raise ValueError when there is no name or no colon."""
+    """``Name: value`` into a pair; raise ValueError when there is no name, no colon, a name
+    that is not an HTTP token, or a control character in the value (it could end the header
+    and start another)."""
     name, colon, value = text.partition(":")
     name = name.strip()
-    if not colon or not name or any(c.isspace() for c in name):
+    if not colon or not _TOKEN.fullmatch(name):
         raise ValueError(f"{text!r} is not a header like 'Name: value'")
+    if _CONTROL.search(value):
+        raise ValueError(f"{text!r}: a header value may not hold control characters")
     return name, value.strip()
 
 
@@ -105,9 +115,9 @@ class Options:
         _at_least("max_redirects", self.max_redirects, 0)
         _at_least("max_size", self.max_size, 0)
         _at_least("workers", self.workers, 1)
-        if self.retry_backoff < 0:
+        if not 0 <= self.retry_backoff < math.inf:
             raise ValueError(f"retry_backoff must be >= 0 seconds, not {self.retry_backoff}")
-        if self.stagger < 0:
+        if not 0 <= self.stagger < math.inf:
             raise ValueError(f"stagger must be >= 0 seconds, not {self.stagger}")
         if self.key is not None and self.cert is None:
             raise ValueError("key needs cert: a key alone identifies nobody")
@@ -121,5 +131,6 @@ def _at_least(name: str, value: int | None, low: int) -> None:
 
 
 def _positive(name: str, value: float | None) -> None:
-    if value is not None and not value > 0:
+    # Not "not value > 0" alone: inf and nan would pass one test or the other and break later.
+    if value is not None and not 0 < value < math.inf:
         raise ValueError(f"{name} must be a positive number of seconds, not {value}")

@@ -26,7 +26,9 @@ class StopReason(enum.Enum):
     DEADLINE = "--deadline reached"
     INTERRUPTED = "interrupted"
     OUTPUT_CLOSED = "output closed"
-    INVALID_INPUT = "not started: the input has invalid lines"
+    INVALID_INPUT = "a sibling failed"
+    """All-or-nothing with invalid lines: nothing starts, and the valid jobs are cancelled with
+    the message every sibling of a failure gets (the invalid lines are the failures)."""
 
 
 class RunStopped(Exception):
@@ -57,13 +59,21 @@ class Stopper:
         raise RunStopped
 
     async def unless_stopped(self, awaitable: Awaitable[T]) -> T | None:
-        """The value of ``awaitable``, or None if the run is stopped before it has one."""
+        """The value of ``awaitable``, or None if the run is stopped before it has one.
+
+        An exception from ``awaitable`` comes out as itself, not inside a group.
+        """
         value: T | None = None
         try:
             async with asyncio.TaskGroup() as group:
                 watcher = group.create_task(self.raise_when_stopped())
                 value = await awaitable
                 watcher.cancel()
-        except* RunStopped:
-            value = None
+        except BaseExceptionGroup as raised:
+            _, rest = raised.split(RunStopped)
+            if rest is None:
+                return None
+            if len(rest.exceptions) == 1:
+                raise rest.exceptions[0] from None
+            raise rest from None
         return value

@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import dataclasses
 import itertools
+import logging
 import pickle
 import signal
 import struct
@@ -62,6 +63,9 @@ class Setup(NamedTuple):
     save_root: Path | None
     save_directory: Path | None
     """Where ``--save`` writes (the root, and the staging directory of an ``all`` run)."""
+    log_level: int
+    """The coordinator's ``fetchall`` log level: with ``-v``, workers log retries and hops
+    to the same standard error."""
 
 
 class Start(NamedTuple):
@@ -201,7 +205,14 @@ class WorkerPool:
             worker = _Worker(process, limit)
             self._workers.append(worker)
             worker.outbox.put(
-                Setup(worker_options, (index, count), origin, save_root, save_directory)
+                Setup(
+                    worker_options,
+                    (index, count),
+                    origin,
+                    save_root,
+                    save_directory,
+                    logging.getLogger("fetchall").getEffectiveLevel(),
+                )
             )
             self._group.create_task(worker.receive())
 
@@ -252,6 +263,9 @@ async def _serve() -> None:
         return
     setup = messages[0]
     assert isinstance(setup, Setup), "the coordinator sends Setup first"
+    logging.basicConfig(
+        level=setup.log_level, format="fetchall: %(message)s", stream=sys.stderr, force=True
+    )
     store = None
     if setup.save_directory is not None:
         store = BodyStore(setup.save_directory, root=setup.save_root)

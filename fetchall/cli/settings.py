@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fetchall.cli import argtypes
@@ -44,13 +46,17 @@ class Settings:
     ) -> Settings:
         """Check what click parsed; a value that the options refuse is a usage error."""
         if not inputs:
-            if console.stdin is None or console.stdin_is_terminal:
+            if console.stdin is None:
+                raise OneLineUsageError("no INPUT given and standard input is closed")
+            if console.stdin_is_terminal:
                 raise OneLineUsageError("no INPUT given and standard input is a terminal")
             inputs = ("-",)
         try:
             options = Options(**{name: params[name] for name in _OPTION_FIELDS})
         except ValueError as exc:
             raise OneLineUsageError(str(exc)) from None
+        if options.save_dir is not None:
+            _check_writable(options.save_dir)
         if options.cacert or options.cert:
             # A file that is not PEM is refused before any request, naming it.
             from fetchall.tls import ssl_context_for  # noqa: PLC0415 (loads ssl)
@@ -71,3 +77,14 @@ class Settings:
             progress=console.stderr_is_terminal if progress is None else progress,
             reports=params["reports"],
         )
+
+
+def _check_writable(directory: Path) -> None:
+    """Make ``--save``'s folder now, so that one that cannot be is a usage error, not a
+    failure of every job."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if not os.access(directory, os.W_OK | os.X_OK):
+            raise PermissionError(13, "Permission denied")
+    except OSError as exc:
+        raise OneLineUsageError(f"--save {directory}: {exc.strerror or exc}") from None

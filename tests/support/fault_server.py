@@ -25,7 +25,7 @@ Endpoints (every path accepts GET and HEAD, and any other method):
                                                (exactly n hops; ``/redirect/0`` is 200)
 ``/redirect-loop``                             302 to itself, forever
 ``/redirect-to?url=U[&status=S]``              S (default 302) to U
-``/trickle?bytes=N&interval=S``                headers with ``Content-Length: N`` at
+``/trickle?bytes=N&interval=S[&status=C]``     headers with ``Content-Length: N`` at
                                                once, then 1 byte every S seconds
 ``/reset``                                     ``Content-Length: 100000``, 4 KiB of
                                                body, then a TCP reset
@@ -634,10 +634,14 @@ class FaultServer:
         return _redirect_response(target, status)
 
     async def _trickle(self, request: web.Request) -> web.StreamResponse:
-        """Headers at once, then the body one byte every ``interval`` seconds."""
+        """Headers (with ``status``, default 200) at once, then the body one byte every
+        ``interval`` seconds."""
         size = _int_param(request.query.get("bytes", "10"), "bytes", minimum=0)
         interval = _float_param(request.query.get("interval", "0.1"), "interval")
-        resp = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        status = _int_param(request.query.get("status", "200"), "status", 200, 599)
+        resp = web.StreamResponse(
+            status=status, headers={"Content-Type": "application/octet-stream"}
+        )
         resp.content_length = size
         await resp.prepare(request)  # StreamResponse sends the headers right away
         if request.method != "HEAD":

@@ -1,0 +1,109 @@
+"""Promises at the edges: odd option values, closed standard streams, a status whose body
+misbehaves, logs from worker processes. Each of these once ended in a traceback, a hang or
+the wrong kind."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support.cli import assert_clean_stderr, assert_one_line_usage_error, invoke
+from support.fault_server import FaultServer
+
+
+@pytest.mark.parametrize(
+    ("args", "mentions"),
+    [
+        (["--timeout", "inf"], ["timeout", "inf"]),
+        (["--connect-timeout", "inf"], ["connect_timeout", "inf"]),
+        (["--retry-backoff", "nan"], ["retry_backoff", "nan"]),
+        (["-H", "X-A: a\rb"], ["control characters"]),
+        (["-H", "X(A): v"], ["is not a header"]),
+    ],
+)
+def test_values_click_accepts_but_a_run_cannot_use(
+    server: FaultServer, args: list[str], mentions: list[str]
+) -> None:
+    assert_one_line_usage_error(invoke([*args, server.url("/ok")]), *mentions)
+    assert server.total_requests == 0
+
+
+def test_a_save_folder_that_cannot_be_made(server: FaultServer, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("")
+    result = invoke(["--save", str(tmp_path / "afile" / "sub"), server.url("/ok")])
+    assert_one_line_usage_error(result, "--save", "Not a directory")
+    assert server.total_requests == 0
+
+
+def run_closed(fd: int, args: list[str]) -> subprocess.CompletedProcess[str]:
+    """The command started with descriptor ``fd`` closed, as a shell's ``<&-`` or ``>&-``."""
+    return subprocess.run(
+        [sys.executable, "-m", "fetchall", *args],
+        stdout=None if fd == 1 else subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=30,
+        check=False,
+        preexec_fn=lambda: os.close(fd),
+    )
+
+
+def test_reading_a_closed_standard_input(server: FaultServer) -> None:
+    dash = run_closed(0, ["-"])
+    assert (dash.returncode, dash.stderr) == (
+        2,
+        "fetchall: error: cannot read input -: standard input is closed\n",
+    )
+    none = run_closed(0, [])
+    assert none.stderr == "fetchall: error: no INPUT given and standard input is closed\n"
+
+
+def test_a_closed_standard_output_is_no_crash(server: FaultServer) -> None:
+    completed = run_closed(1, [server.url("/ok"), server.url("/status/500")])
+    assert completed.returncode == 1
+    assert_clean_stderr(completed.stderr)
+    assert server.total_requests == 2
+
+
+def test_a_failed_status_with_a_slow_body_is_http_status_and_not_retried(
+    server: FaultServer,
+) -> None:
+    url = server.url("/trickle?status=404&bytes=50&interval=0.2")
+    result = invoke(["--format", "jsonl", "--timeout", "1", "--retries", "2", url])
+    row = json.loads(result.stdout)
+    assert (row["error"]["kind"], row["status"], row["attempts"]) == ("http_status", 404, 1)
+    assert server.total_requests == 1
+
+
+def test_a_failed_status_with_a_large_body_is_http_status(server: FaultServer) -> None:
+    url = server.url("/trickle?status=404&bytes=3000&interval=0")
+    row = json.loads(invoke(["--format", "jsonl", "--max-size", "1K", url]).stdout)
+    assert (row["error"]["kind"], row["status"]) == ("http_status", 404)
+
+
+def test_verbose_logs_come_from_worker_processes_too(server: FaultServer) -> None:
+    completed = subprocess.run(
+        [sys.executable, "-m", "fetchall", "-q", "-v", "--workers", "2", "--retries", "1",
+         "--retry-backoff", "0.01", server.url("/redirect/1"), server.url("/flaky/v?n=1")],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr
+    assert "fetchall: redirect 302: " in completed.stderr
+    assert "fetchall: retry 1/1 in " in completed.stderr
+
+
+def test_all_mode_with_invalid_lines_cancels_the_rest_as_siblings(server: FaultServer) -> None:
+    result = invoke(["--mode", "all", "--format", "json", "ftp://x/", server.url("/ok")])
+    results = json.loads(result.stdout)["results"]
+    assert results[1]["error"] == {"kind": "cancelled", "message": "a sibling failed"}
+    assert server.total_requests == 0
+
+
+def test_a_malformed_response_is_one_line(server: FaultServer) -> None:
+    row = json.loads(invoke(["--format", "jsonl", server.url("/malformed")]).stdout)
+    assert row["error"]["kind"] == "protocol"
+    assert "\n" not in row["error"]["message"]
