@@ -107,3 +107,21 @@ def test_a_malformed_response_is_one_line(server: FaultServer) -> None:
     row = json.loads(invoke(["--format", "jsonl", server.url("/malformed")]).stdout)
     assert row["error"]["kind"] == "protocol"
     assert "\n" not in row["error"]["message"]
+
+
+def test_a_reader_that_goes_away_ends_a_quiet_run_at_once(server: FaultServer) -> None:
+    """``| true`` on a run that would print nothing for a long time: exit 141 at once, every
+    request cancelled, not at the end of a 60 s timeout."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fetchall", "-q", "--timeout", "60",
+         server.url("/hang?a=1"), server.url("/hang?a=2")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    server.wait_until(lambda s: s.in_flight == 2)
+    assert process.stdout is not None
+    process.stdout.close()
+    assert process.wait(timeout=30) == 141
+    server.wait_until(lambda s: s.in_flight == 0 and s.disconnects == 2)
+    assert process.stderr is not None
+    with process.stderr:
+        assert_clean_stderr(process.stderr.read().decode())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import select
+import stat
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
@@ -44,6 +46,7 @@ class Output:
         # Only when both streams are the same terminal can the two lines collide.
         self._shared_terminal = progress is not None and shared_terminal
         self._pending: list[str] = []
+        self._watched: int | None = None
 
     def result(self, result: Result) -> None:
         """Write a result's text at once, so that results appear as they complete."""
@@ -91,6 +94,37 @@ class Output:
             self._stdout.flush()
         except BrokenPipeError:
             self._pipe_closed()
+
+    def watch_for_reader_gone(self) -> None:
+        """Notice at once when the reader of a stdout pipe goes away (``| head``), not only at
+        the next write, which a quiet run or a held-back race may not make for a long time."""
+        if self._loop is None:
+            return
+        try:
+            fd = self._stdout.fileno()
+            if not stat.S_ISFIFO(os.fstat(fd).st_mode):
+                return
+        except (AttributeError, OSError, ValueError):  # not a real descriptor (a test's stream)
+            return
+        # The write end of a pipe polls as readable only once its read end is closed (an
+        # error condition): that is when the callback runs.
+        self._watched = fd
+        self._loop.add_reader(fd, self._check_reader_gone)
+
+    def stop_watching(self) -> None:
+        """Stop watching the pipe (the run is over)."""
+        if self._watched is not None and self._loop is not None:
+            self._loop.remove_reader(self._watched)
+            self._watched = None
+
+    def _check_reader_gone(self) -> None:
+        assert self._watched is not None
+        poller = select.poll()
+        poller.register(self._watched, select.POLLOUT)
+        if any(events & select.POLLERR for _, events in poller.poll(0)):
+            self.stop_watching()
+            if not self.closed:
+                self._pipe_closed()
 
     def _pipe_closed(self) -> None:
         self.closed = True

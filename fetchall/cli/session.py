@@ -78,6 +78,7 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
         report_files.result(result)
 
     engine = Run(settings.mode, settings.options, emit)
+    output.watch_for_reader_gone()
     # Signals first: once the input thread exists, Ctrl-C is handled (tests rely on it).
     with report_files, SignalsStopRun(engine.stopper) as signals:
         reader = JobReader(sources, settings.shard)
@@ -98,6 +99,7 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
             )
         finally:
             reader.close()
+            output.stop_watching()
             if progress is not None:
                 progress.stop()
         report_files.end(summary)
