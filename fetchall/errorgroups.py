@@ -1,4 +1,9 @@
-"""Failures grouped by kind (and status), as every format shows them at the end of a run."""
+"""Failures grouped by kind (and status), as every format shows them at the end of a run.
+
+A group is named by its key: the kind, and for ``http_status`` the status. Every format shows
+the key through :attr:`ErrorGroup.detail` and :attr:`ErrorGroup.label`, so a finer key (such
+as the first failed check of an ``expectation``) needs a change here only.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,19 @@ class ErrorGroup:
     status: int | None
     count: int = 0
     urls: list[str] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list, repr=False, compare=False)
+    """The listed failures themselves (their URLs are :attr:`urls`), for reports that show each
+    one's source and message; kept only when the groups are made with ``keep_results``."""
+
+    @property
+    def detail(self) -> str:
+        """What sets this group apart within its kind: the status, or empty."""
+        return "" if self.status is None else str(self.status)
+
+    @property
+    def label(self) -> str:
+        """The group's name in reports: ``timeout``, ``http_status 404``."""
+        return f"{self.kind.value} {self.detail}" if self.detail else self.kind.value
 
     def to_dict(self) -> dict[str, Any]:
         """The json format's ``errors`` item."""
@@ -31,17 +49,20 @@ class ErrorGroups:
     """Collects failures into groups as results arrive.
 
     ``keep_urls`` bounds the URLs remembered per group, so that the text report of a
-    million-URL run stays small; the json format keeps them all.
+    million-URL run stays small; the json format keeps them all. ``keep_results`` also keeps
+    the listed results themselves.
     """
 
-    def __init__(self, keep_urls: int | None = None) -> None:
+    def __init__(self, keep_urls: int | None = None, *, keep_results: bool = False) -> None:
         self._keep = keep_urls
+        self._keep_results = keep_results
         self._groups: dict[tuple[ErrorKind, int | None], ErrorGroup] = {}
 
     def add(self, result: Result) -> None:
         """Count ``result`` if it is a failure; successes and cancelled jobs are not errors."""
         if not result.failed or result.error is None:
             return
+        # The key of a group: a finer grouping adds its part here and a field to ErrorGroup.
         kind = result.error.kind
         status = result.status if kind is ErrorKind.HTTP_STATUS else None
         group = self._groups.get((kind, status))
@@ -50,6 +71,8 @@ class ErrorGroups:
         group.count += 1
         if self._keep is None or len(group.urls) < self._keep:
             group.urls.append(result.url)
+            if self._keep_results:
+                group.results.append(result)
 
     def groups(self) -> list[ErrorGroup]:
         """The groups, largest first, then by kind and status for a stable order."""
