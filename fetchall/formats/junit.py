@@ -20,15 +20,13 @@ Each testcase points at the line it came from, in the attributes the CI readers 
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+from fetchall.formats.base import LINE_BREAK, printable_lines
 from fetchall.formats.sources import Origin, parse_source
 from fetchall.models import Mode, Result, Summary
 from fetchall.shown import printable
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 class JUnitFormat:
@@ -103,5 +101,5 @@ def failure_text(result: Result) -> str:
         lines.append(f"status: {result.status}")
     if result.final_url is not None and result.final_url != result.url:
         lines.append(f"final_url: {result.final_url}")
-    # Each line goes through printable on its own, so a multi-line message keeps its lines.
-    return "\n".join(printable(part) for line in lines for part in _LINE_BREAK.split(line))
+    # A message of several lines (every failed check) keeps them.
+    return "\n".join(part for line in lines for part in LINE_BREAK.split(printable_lines(line)))

@@ -20,6 +20,7 @@ import re
 from collections.abc import Sequence
 
 from fetchall.errorgroups import ErrorGroup, ErrorGroups
+from fetchall.formats.base import LINE_BREAK, printable_lines
 from fetchall.formats.text import human_size, human_time
 from fetchall.models import ErrorKind, Mode, Result, Summary
 from fetchall.shown import printable
@@ -38,7 +39,6 @@ _BREAK = "<br>"
 # ``<``, ``>`` and ``&`` become entities instead. ``$`` would start a formula; ``://``, ``@`` and
 # ``www.`` would start a link, whose text GitHub shows with the backslashes in it.
 _SIGNIFICANT = re.compile(r"([\\`*_\[\]~|#!$@]|:(?=//)|(?<=www)\.)", re.IGNORECASE)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BACKTICKS = re.compile(r"`+")
 
 
@@ -93,7 +93,7 @@ class MarkdownFormat:
 
 def markdown_text(text: str) -> str:
     """``text`` as Markdown that shows it as it is, on one line (line breaks become ``<br>``)."""
-    lines = _LINE_BREAK.split(printable_lines(text))
+    lines = LINE_BREAK.split(printable_lines(text))
     return _BREAK.join(_escape_line(line) for line in lines)
 
 
@@ -114,11 +114,6 @@ def markdown_url(url: str, *, in_table: bool = False) -> str:
     # with a backtick or a space.
     pad = " " if url[0] in "` " or url[-1] in "` " else ""
     return f"{fence}{pad}{url}{pad}{fence}"
-
-
-def printable_lines(text: str) -> str:
-    """``text`` made printable line by line, its line breaks kept."""
-    return "\n".join(printable(line) for line in _LINE_BREAK.split(text))
 
 
 def _escape_line(line: str) -> str:
