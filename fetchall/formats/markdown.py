@@ -46,6 +46,8 @@ class MarkdownFormat:
     """Collects the failures and passes worth listing, writes the document at the end."""
 
     def __init__(self, mode: Mode, *, max_bytes: int = MAX_BYTES) -> None:
+        """The report will be shorter than ``max_bytes``, provided they hold its heading and
+        a row per failure group (a few dozen kilobytes at the very most)."""
         self._mode = mode
         self._max_bytes = max_bytes
         # Never more entries than could fit: memory stays bounded on a run of any size.

@@ -65,11 +65,12 @@ def parse_source(source: str) -> SourceLine:
 
 
 def workspace_path(path: str, workspace: str | None, cwd: str | None = None) -> str:
-    """``path`` relative to ``workspace`` when it lies inside it, else ``path`` unchanged.
+    """``path`` relative to ``workspace`` when it lies inside it, with ``/`` between its parts;
+    outside it, the whole path (a relative one would be read as inside).
 
     A relative ``path`` is taken from ``cwd``, or from the workspace itself when ``cwd`` is
-    None (a CI job's default working directory). The comparison is made on the text of the
-    paths, without asking the file system, with ``/`` between the parts of the result.
+    None (a CI job's default working directory). Only the text of the paths is compared:
+    the file system is not asked. Without a workspace, ``path`` is returned as it is.
     """
     if not workspace:
         return path
@@ -78,5 +79,5 @@ def workspace_path(path: str, workspace: str | None, cwd: str | None = None) -> 
     try:
         inside = PurePath(full).relative_to(root)
     except ValueError:
-        return path
+        return full
     return inside.as_posix()

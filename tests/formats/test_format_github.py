@@ -262,13 +262,13 @@ class TestWorkspace:
                 None,
                 "/home/runner/work/site/site2/urls.txt",
             ),
-            ("../../elsewhere.txt", None, "../../elsewhere.txt"),
-            ("urls.txt", "/tmp", "urls.txt"),
+            ("../../elsewhere.txt", None, "/home/runner/work/elsewhere.txt"),
+            ("urls.txt", "/tmp", "/tmp/urls.txt"),
         ],
     )
     def test_paths(self, path: str, cwd: str | None, file: str) -> None:
-        """Inside: relative, normalised; outside (or a sibling whose name merely starts the
-        same): the path as given."""
+        """Inside: relative, normalised; outside (or in a sibling whose name merely starts
+        the same): the whole path, which GitHub cannot mistake for one in the checkout."""
         workspace = "/home/runner/work/site/site"
         output, _, _ = _run([_failure(source=f"{path}:2")], workspace=workspace, cwd=cwd)
         (annotation,) = _commands(output)
