@@ -139,7 +139,8 @@ def _failure_entry(result: Result) -> str:
     entry = f"{markdown_url(result.url, in_table=True)} {markdown_text(result.source)}"
     # An http_status group's status already says what its message would.
     if result.error is not None and result.error.kind is not ErrorKind.HTTP_STATUS:
-        message = result.error.message
+        # An invalid line's message starts with its source, which the entry shows already.
+        message = result.error.message.removeprefix(f"{result.source} ")
         if len(message) > _MAX_MESSAGE_CHARS:
             message = message[:_MAX_MESSAGE_CHARS] + "…"
         entry += f": {markdown_text(message)}"

@@ -116,6 +116,18 @@ class TestDocument:
             ["http_status", "404", "1", "`https://example.com/missing` urls.txt:2"]
         ]
 
+    def test_invalid_line_source_not_repeated(self) -> None:
+        """An invalid line's message names its source; the entry shows it once."""
+        invalid = make_result(
+            "ftp://x",
+            6,
+            status=None,
+            error=(ErrorKind.INVALID_URL, "urls.txt:7 not an http(s) URL"),
+        )
+        assert _rows(_report([invalid])) == [
+            ["invalid_url", "", "1", "`ftp://x` urls.txt:7: not an http(s) URL"]
+        ]
+
     def test_first_mode_won_race_says_failures_do_not_count(self) -> None:
         """A won race lists the failures before the winner and says they do not fail it."""
         report = _report([_REFUSED, _OK, _CANCELLED], mode=Mode.FIRST)
