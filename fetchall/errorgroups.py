@@ -1,5 +1,10 @@
 """Failures grouped by kind (and by status, or by the first failed check), as every format
-shows them at the end of a run."""
+shows them at the end of a run.
+
+A group is named by its key: the kind, for ``http_status`` the status, for ``expectation`` the
+first failed check. Every format shows the key through :attr:`ErrorGroup.detail` and
+:attr:`ErrorGroup.label`.
+"""
 
 from __future__ import annotations
 
@@ -18,18 +23,24 @@ class ErrorGroup:
     status: int | None
     count: int = 0
     urls: list[str] = field(default_factory=list)
+    results: list[Result] = field(default_factory=list, repr=False, compare=False)
+    """The listed failures themselves (their URLs are :attr:`urls`), for reports that show each
+    one's source and message; kept only when the groups are made with ``keep_results``."""
     check: str | None = None
     """For ``expectation``: the first failed check of its jobs, as written."""
 
     @property
-    def label(self) -> str:
-        """How reports name the group: ``timeout``, ``http_status 404``,
-        ``expectation body~Welcome``."""
+    def detail(self) -> str:
+        """What sets this group apart within its kind: the status or the check, or empty."""
         if self.status is not None:
-            return f"{self.kind.value} {self.status}"
-        if self.check is not None:
-            return f"{self.kind.value} {self.check}"
-        return self.kind.value
+            return str(self.status)
+        return self.check or ""
+
+    @property
+    def label(self) -> str:
+        """The group's name in reports: ``timeout``, ``http_status 404``,
+        ``expectation body~Welcome``."""
+        return f"{self.kind.value} {self.detail}" if self.detail else self.kind.value
 
     def to_dict(self) -> dict[str, Any]:
         """The json format's ``errors`` item."""
@@ -46,17 +57,20 @@ class ErrorGroups:
     """Collects failures into groups as results arrive.
 
     ``keep_urls`` bounds the URLs remembered per group, so that the text report of a
-    million-URL run stays small; the json format keeps them all.
+    million-URL run stays small; the json format keeps them all. ``keep_results`` also keeps
+    the listed results themselves.
     """
 
-    def __init__(self, keep_urls: int | None = None) -> None:
+    def __init__(self, keep_urls: int | None = None, *, keep_results: bool = False) -> None:
         self._keep = keep_urls
+        self._keep_results = keep_results
         self._groups: dict[tuple[ErrorKind, int | None, str | None], ErrorGroup] = {}
 
     def add(self, result: Result) -> None:
         """Count ``result`` if it is a failure; successes and cancelled jobs are not errors."""
         if not result.failed or result.error is None:
             return
+        # The key of a group: a finer grouping adds its part here and a field to ErrorGroup.
         kind = result.error.kind
         status = result.status if kind is ErrorKind.HTTP_STATUS else None
         check = _first_failed_check(result) if kind is ErrorKind.EXPECTATION else None
@@ -67,9 +81,11 @@ class ErrorGroups:
         group.count += 1
         if self._keep is None or len(group.urls) < self._keep:
             group.urls.append(result.url)
+            if self._keep_results:
+                group.results.append(result)
 
     def groups(self) -> list[ErrorGroup]:
-        """The groups, largest first, then by kind and status for a stable order."""
+        """The groups, largest first, then by kind, status and check for a stable order."""
         return sorted(
             self._groups.values(),
             key=lambda g: (-g.count, g.kind.value, g.status or 0, g.check or ""),

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -125,3 +126,20 @@ def test_a_reader_that_goes_away_ends_a_quiet_run_at_once(server: FaultServer) -
     assert process.stderr is not None
     with process.stderr:
         assert_clean_stderr(process.stderr.read().decode())
+
+
+def test_a_large_report_through_a_slow_pipe_is_whole(tmp_path: Path) -> None:
+    """Watching stdout for a reader that goes away must not make it non-blocking: a report
+    larger than the pipe's buffer, read late, arrives whole."""
+    listing = tmp_path / "bad.txt"
+    listing.write_text("".join(f"ftp://host/{i}\n" for i in range(2000)))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "fetchall", "--format", "json", str(listing)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    # Reading late fills the pipe first. Correct output never depends on how late.
+    time.sleep(1)
+    stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 1, stderr
+    assert len(stdout) > 256 * 1024
+    assert len(json.loads(stdout)["results"]) == 2000

@@ -1,14 +1,18 @@
-"""The CI and Kubernetes examples only use options that ``fetchall --help`` lists.
+"""The CI and Kubernetes examples only use options that ``fetchall --help`` lists, and the CI
+files are valid for the services that read them.
 
-The examples are not run here (they need GitHub or a cluster), but every ``fetchall`` command
-line in them (``run:`` steps, container commands, and the commands their comments tell you to
-type) is read and its options checked against the real command, so that renaming an option
-cannot leave the examples behind.
+The examples are not run here (they need GitHub, GitLab or a cluster), but every ``fetchall``
+command line in them (``run:`` steps, ``script:`` lines, container commands, and the commands
+their comments tell you to type) is read and its options checked against the real command, so
+that renaming an option cannot leave the examples behind. The GitHub workflows and the GitLab
+pipeline are validated against the schemas check-jsonschema ships (no network needed).
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +24,8 @@ EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 EXAMPLE_FILES = {
     "github-actions/smoke.yml": {"--format"},
     "github-actions/sharded.yml": {"--shard", "--merge", "--format"},
+    "github-actions/post-deploy.yml": {"--wait", "--format", "--report"},
+    "gitlab-ci/.gitlab-ci.yml": {"--wait", "--report"},
     "kubernetes/indexed-job.yaml": {"--shard", "--merge", "--format"},
 }
 _OPTION = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*")
@@ -39,7 +45,7 @@ def fetchall_commands(text: str) -> list[list[str]]:
     """The words of every ``fetchall`` command line in ``text``, up to a redirection or a
     comment; commands may sit in YAML ``run:`` steps, list items or comments."""
     commands = []
-    for line in text.splitlines():
+    for line in _joined_continuations(text):
         stripped = line.strip()
         if stripped.startswith("#"):
             comment = stripped.lstrip("#")
@@ -63,6 +69,22 @@ def fetchall_commands(text: str) -> list[list[str]]:
                 kept.append(word)
             commands.append(kept)
     return commands
+
+
+def _joined_continuations(text: str) -> list[str]:
+    """The lines of ``text``, a line ending in ``\\`` joined with the next as a shell does."""
+    lines: list[str] = []
+    pending = ""
+    for line in text.splitlines():
+        stripped = line.rstrip()
+        if stripped.endswith("\\"):
+            pending += stripped[:-1] + " "
+            continue
+        lines.append(pending + (line.strip() if pending else line))
+        pending = ""
+    if pending:
+        lines.append(pending)
+    return lines
 
 
 def options_of(words: list[str]) -> list[str]:
@@ -94,12 +116,15 @@ class TestHelper:
             "  name: fetchall\n"
             "  kubectl logs -l job-name=fetchall --tail=-1\n"
             "  FETCHALL_LIMIT=3 python -m fetchall -q x\n"
+            "          fetchall smoke.txt --wait 2m \\\n"
+            "            --format github --report junit:r.xml\n"
         )
         assert fetchall_commands(text) == [
             ["urls.txt", "--limit", "5"],
             ["a.txt", "--shard", "4"],
             ["--merge", "a", "b"],
             ["-q", "x"],
+            ["smoke.txt", "--wait", "2m", "--format", "github", "--report", "junit:r.xml"],
         ]
 
 
@@ -121,10 +146,16 @@ class TestExampleFiles:
         assert EXAMPLE_FILES[name] <= used
 
     def test_option_values_are_valid(self, name: str) -> None:
-        """--format names a real format and --shard is K/N, N or a CI expression of them."""
+        """--format names a real format, --report a file format and a path, and --shard is
+        K/N, N or a CI expression of them."""
         formats = {f.value for f in Format}
+        report_formats = {f.value for f in Format if f.for_reports}
         for words in fetchall_commands((EXAMPLES / name).read_text(encoding="utf-8")):
             assert set(value_after(words, "--format")) <= formats, words
+            for spec in value_after(words, "--report"):
+                report_format, _, path = spec.partition(":")
+                assert report_format in report_formats, words
+                assert path, words
             for spec in value_after(words, "--shard"):
                 assert re.fullmatch(r"\d+(/\d+)?|\$\{\{", spec), words
 
@@ -133,3 +164,41 @@ class TestExampleFiles:
         text = (EXAMPLES / name).read_text(encoding="utf-8")
         assert "\t" not in text
         assert text.endswith("\n")
+
+
+def _check_jsonschema(schema: str, paths: list[Path]) -> subprocess.CompletedProcess[str]:
+    """check-jsonschema run on ``paths`` with one of the schemas it ships (so no download)."""
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+class TestSchemas:
+    """The CI files validate against the schemas of the services that read them."""
+
+    def test_github_workflows(self) -> None:
+        """Every workflow in examples/github-actions is a valid GitHub workflow."""
+        workflows = sorted((EXAMPLES / "github-actions").glob("*.yml"))
+        assert len(workflows) >= 3
+        checked = _check_jsonschema("vendor.github-workflows", workflows)
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    def test_gitlab_pipeline(self) -> None:
+        """The GitLab example is a valid .gitlab-ci.yml."""
+        checked = _check_jsonschema("vendor.gitlab-ci", [EXAMPLES / "gitlab-ci" / ".gitlab-ci.yml"])
+        assert checked.returncode == 0, checked.stdout + checked.stderr
+
+    def test_an_invalid_workflow_is_refused(self, tmp_path: Path) -> None:
+        """The validation can fail: a job with a misspelt key is reported."""
+        broken = tmp_path / "broken.yml"
+        broken.write_text(
+            "name: x\non: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n",
+            encoding="utf-8",
+        )
+        checked = _check_jsonschema("vendor.github-workflows", [broken])
+        assert checked.returncode == 1
+        assert "'stepz' was unexpected" in checked.stdout

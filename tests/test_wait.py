@@ -35,9 +35,10 @@ def test_connection_refused_is_retried_until_the_budget_runs_out() -> None:
     assert result.error is not None
     assert result.error.kind is ErrorKind.CONNECT
     # Backoff 0.05 doubling (jittered to half at least): tries at ~0, .03+, .08+, .18+, ...
-    # and a last one when the 0.6 s budget is spent.
+    # and a last one when the 0.6 s budget is spent. The budget counts from the run's start,
+    # a little before this job's, hence the margin on its elapsed time.
     assert result.attempts >= 4
-    assert result.elapsed_ms >= 600
+    assert result.elapsed_ms >= 450
 
 
 def test_an_invalid_url_is_not_retried() -> None:

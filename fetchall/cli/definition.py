@@ -19,7 +19,7 @@ from fetchall.cli.status import OneLineErrorsCommand
 # Spelled out rather than read from the enums, so that --help and --version need not import
 # the package's models (tests check that they match).
 MODES = ("independent", "all", "first")
-FORMATS = ("text", "jsonl", "json", "junit")
+FORMATS = ("text", "jsonl", "json", "junit", "markdown", "github")
 
 POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
 

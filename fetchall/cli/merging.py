@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from fetchall.cli.console import Console
+from fetchall.cli.github import publish_to_github
 from fetchall.cli.output import Output
 from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
 from fetchall.formats import Format
+from fetchall.formats.github import GitHubFormat
 from fetchall.merge import ReportError, merge
 
 
 def print_merged(
     reports: tuple[str, ...], format_name: str, *, quiet: bool, console: Console
 ) -> ExitStatus:
-    """Print the merged report in ``format_name``; succeed when every job in it succeeded."""
+    """Print the merged report in ``format_name``; its exit status is a run's, by its mode."""
     if not reports:
         raise OneLineUsageError("--merge needs the report files to merge")
     try:
@@ -22,10 +25,16 @@ def print_merged(
     except ReportError as exc:
         raise OneLineUsageError(str(exc)) from None
     formatter = Format(format_name).formatter(
-        merged.mode, quiet=quiet, color=console.colour_on(console.stdout)
+        merged.mode,
+        quiet=quiet,
+        color=console.colour_on(console.stdout),
+        workspace=console.environ.get("GITHUB_WORKSPACE") or None,
+        cwd=os.getcwd(),
     )
     output = Output(formatter, console.stdout)
     for result in merged.results:
         output.result(result)
     output.end(merged.summary)
+    if isinstance(formatter, GitHubFormat):
+        publish_to_github(formatter, merged.summary, console.environ)
     return exit_status(merged.summary, output_closed=output.closed)

@@ -110,6 +110,9 @@ class Output:
         # error condition): that is when the callback runs.
         self._watched = fd
         self._loop.add_reader(fd, self._check_reader_gone)
+        # uvloop (libuv) makes a polled descriptor non-blocking; stdout must stay blocking, or
+        # a large write to a full pipe would be cut short. Polling works either way.
+        os.set_blocking(fd, True)
 
     def stop_watching(self) -> None:
         """Stop watching the pipe (the run is over)."""

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from typing import TYPE_CHECKING
 
 import click
 
 from fetchall import eventloop
 from fetchall.cli.console import Console
+from fetchall.cli.github import publish_to_github
 from fetchall.cli.output import Output
 from fetchall.cli.reports import ReportFiles
 from fetchall.cli.settings import Settings
 from fetchall.cli.signals import SignalsStopRun
 from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
+from fetchall.formats.github import GitHubFormat
 from fetchall.inputs import InputError, JobReader, open_sources
 
 if TYPE_CHECKING:
@@ -54,7 +57,11 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
     loop = asyncio.get_running_loop()
     progress = _ProgressLine(settings, console) if settings.progress else None
     formatter = settings.format.formatter(
-        settings.mode, quiet=settings.quiet, color=console.colour_on(console.stdout)
+        settings.mode,
+        quiet=settings.quiet,
+        color=console.colour_on(console.stdout),
+        workspace=console.environ.get("GITHUB_WORKSPACE") or None,
+        cwd=os.getcwd(),
     )
 
     def stop_when_output_closed() -> None:
@@ -104,6 +111,8 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
                 progress.stop()
         report_files.end(summary)
     output.end(summary)
+    if isinstance(formatter, GitHubFormat):
+        publish_to_github(formatter, summary, console.environ)
     return exit_status(summary, signum=signals.received, output_closed=output.closed)
 
 

@@ -7,9 +7,15 @@ text goes and when to flush. ``text`` and ``jsonl`` return a line per result as 
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 from fetchall.models import Mode, Result, Summary
+from fetchall.shown import printable
+
+LINE_BREAK = re.compile(r"\r\n|\r|\n")
+"""A line break in a message: the formats that can show several lines keep them."""
+_LINE_BREAK_KEPT = re.compile(r"(\r\n|\r|\n)")
 
 
 class Formatter(Protocol):
@@ -50,3 +56,9 @@ class RaceFilter:
         """The results still to show once the race is over."""
         held, self._held = self._held, []
         return [] if self._won else held
+
+
+def printable_lines(text: str) -> str:
+    """``text`` made printable line by line, its line breaks (CR, LF, CRLF) kept as they are."""
+    parts = _LINE_BREAK_KEPT.split(text)  # the breaks at the odd places
+    return "".join(part if place % 2 else printable(part) for place, part in enumerate(parts))

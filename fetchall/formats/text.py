@@ -35,7 +35,6 @@ class TextFormat:
     """For people: aligned result lines, failures grouped by kind, one summary line."""
 
     def __init__(self, mode: Mode, *, quiet: bool = False, color: bool = False) -> None:
-        self._mode = mode
         self._quiet = quiet
         self._color = color
         self._errors = ErrorGroups(keep_urls=MAX_URLS_PER_GROUP)
@@ -49,22 +48,7 @@ class TextFormat:
     def end(self, summary: Summary) -> str:
         """The grouped error report, then the summary line."""
         held = self._lines(self._filter.shown_at_end())
-        lines: list[str] = []
-        # A race that was won reports its winner; the losers' failures are not the outcome.
-        won_race = self._mode is Mode.FIRST and summary.ok > 0
-        groups = [] if won_race else self._errors.groups()
-        if groups:
-            lines.append(self._paint("errors:", _RED))
-            for group in groups:
-                lines.append(f"  {group.label} ({group.count})")
-                lines.extend(f"    {url}" for url in group.urls)
-                if group.count > len(group.urls):
-                    lines.append(f"    … and {group.count - len(group.urls)} more")
-        lines.append(
-            f"{summary.ok} ok, {summary.failed} failed, {summary.cancelled} cancelled"
-            f" in {summary.elapsed_s:.2f} s"
-        )
-        return held + "\n".join(lines) + "\n"
+        return held + error_report(self._errors, summary, color=self._color)
 
     def _lines(self, results: list[Result]) -> str:
         # Cancelled jobs get no line of their own in text: the summary counts them.
@@ -85,4 +69,32 @@ class TextFormat:
         return f"{word} {error.kind.value}  {error.message}  {result.url}"
 
     def _paint(self, text: str, color: str) -> str:
-        return f"{color}{text}{_RESET}" if self._color else text
+        return _paint(text, color) if self._color else text
+
+
+def error_report(errors: ErrorGroups, summary: Summary, *, color: bool = False) -> str:
+    """The end of a text report: the failures grouped by kind, at most
+    :data:`MAX_URLS_PER_GROUP` URLs each (give ``errors`` that bound), then the summary line.
+
+    Other formats that end the way ``text`` does (``github``) call this rather than copy it.
+    """
+    lines: list[str] = []
+    # A race that was won reports its winner; the losers' failures are not the outcome.
+    won_race = summary.mode is Mode.FIRST and summary.ok > 0
+    groups = [] if won_race else errors.groups()
+    if groups:
+        lines.append(_paint("errors:", _RED) if color else "errors:")
+        for group in groups:
+            lines.append(f"  {group.label} ({group.count})")
+            lines.extend(f"    {url}" for url in group.urls)
+            if group.count > len(group.urls):
+                lines.append(f"    … and {group.count - len(group.urls)} more")
+    lines.append(
+        f"{summary.ok} ok, {summary.failed} failed, {summary.cancelled} cancelled"
+        f" in {summary.elapsed_s:.2f} s"
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _paint(text: str, color: str) -> str:
+    return f"{color}{text}{_RESET}"

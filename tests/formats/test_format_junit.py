@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
 from support.results import make_result
 
 from fetchall.formats import Format, JUnitFormat
@@ -90,29 +91,35 @@ class TestJUnit:
         }
 
     def test_testcases(self) -> None:
-        """One testcase per result, in input order, named by URL, timed in seconds."""
+        """One testcase per result, in input order, named by URL, pointing at its file and
+        line, timed in seconds."""
         suite = ET.fromstring(_report(Mode.ALL, _RESULTS, _SUMMARY).encode())
         cases = suite.findall("testcase")
+        file = {"classname": "urls.txt", "file": "urls.txt"}
         assert [case.attrib for case in cases] == [
-            {"name": "https://a/ok?x=1&y=<2>", "classname": "fetchall.all", "time": "1.500"},
-            {"name": "https://a/slow", "classname": "fetchall.all", "time": "30.000"},
-            {"name": "https://a/404", "classname": "fetchall.all", "time": "0.012"},
-            {"name": "https://a/c", "classname": "fetchall.all", "time": "0.000"},
+            {"name": "https://a/ok?x=1&y=<2>", **file, "line": "1", "time": "1.500"},
+            {"name": "https://a/slow", **file, "line": "2", "time": "30.000"},
+            {"name": "https://a/404", **file, "line": "3", "time": "0.012"},
+            {"name": "https://a/c", **file, "line": "4", "time": "0.000"},
         ]
         assert list(cases[0]) == []
 
     def test_failures(self) -> None:
-        """A failure element carries type = kind, the message, and details as text."""
+        """A failure element carries type = kind and the message; its text starts with the
+        message (GitLab shows only the text) and goes on with the details."""
         suite = ET.fromstring(_report(Mode.ALL, _RESULTS, _SUMMARY).encode())
         deadline, http = suite.findall("testcase")[1:3]
         (failure,) = deadline
         assert failure.tag == "failure"
         assert failure.attrib == {"type": "deadline", "message": "run deadline of 30 s reached"}
-        assert failure.text == "source: urls.txt:2\nattempts: 0"
+        assert failure.text == (
+            "run deadline of 30 s reached\nurl: https://a/slow\nsource: urls.txt:2\nattempts: 0"
+        )
         (failure,) = http
         assert failure.attrib == {"type": "http_status", "message": "HTTP 404 Not Found"}
         assert failure.text == (
-            "source: urls.txt:3\nattempts: 3\nstatus: 404\nfinal_url: https://a/moved"
+            "HTTP 404 Not Found\nurl: https://a/404\nsource: urls.txt:3\nattempts: 3\n"
+            "status: 404\nfinal_url: https://a/moved"
         )
 
     def test_cancelled_is_skipped(self) -> None:
@@ -121,6 +128,7 @@ class TestJUnit:
         (skipped,) = suite.findall("testcase")[3]
         assert skipped.tag == "skipped"
         assert skipped.attrib == {"message": "a sibling failed"}
+        assert skipped.text == "a sibling failed"
 
     def test_empty_run(self) -> None:
         """A run without results is an empty suite with zero counts."""
@@ -140,3 +148,139 @@ class TestJUnit:
     def test_format_enum_builds_it(self) -> None:
         """``Format.JUNIT.formatter`` gives a junit formatter."""
         assert isinstance(Format.JUNIT.formatter(Mode.ALL), JUnitFormat)
+
+
+def _cases(results: list[Result]) -> list[ET.Element]:
+    """The testcases of the report of ``results`` (an independent run)."""
+    failed = sum(r.failed for r in results)
+    cancelled = sum(r.cancelled for r in results)
+    ok = len(results) - failed - cancelled
+    summary = Summary(Mode.INDEPENDENT, ok=ok, failed=failed, cancelled=cancelled, elapsed_s=1.0)
+    return ET.fromstring(_report(Mode.INDEPENDENT, results, summary).encode()).findall("testcase")
+
+
+class TestWhereEachJobCameFrom:
+    """Each testcase points at the line its job was read from, as GitLab and
+    mikepenz/action-junit-report read it: ``classname``, ``file`` and ``line``."""
+
+    @pytest.mark.parametrize(
+        ("source", "where"),
+        [
+            ("urls.txt:3", {"classname": "urls.txt", "file": "urls.txt", "line": "3"}),
+            (
+                "checks/smoke urls.txt:12",
+                {
+                    "classname": "checks/smoke urls.txt",
+                    "file": "checks/smoke urls.txt",
+                    "line": "12",
+                },
+            ),
+            (
+                "C:\\ci\\urls.txt:7",
+                {"classname": "C:\\ci\\urls.txt", "file": "C:\\ci\\urls.txt", "line": "7"},
+            ),
+            ("a:b:c.txt:40", {"classname": "a:b:c.txt", "file": "a:b:c.txt", "line": "40"}),
+            (
+                "/abs/urls.txt:1",
+                {"classname": "/abs/urls.txt", "file": "/abs/urls.txt", "line": "1"},
+            ),
+            ("-:5", {"classname": "stdin"}),
+            ("arg", {"classname": "arguments"}),
+            ("item:9", {"classname": "items"}),
+            ("hand-made", {"classname": "hand-made"}),
+            ("urls.txt:0", {"classname": "urls.txt:0"}),
+            ("urls.txt:", {"classname": "urls.txt:"}),
+        ],
+    )
+    def test_classname_file_and_line(self, source: str, where: dict[str, str]) -> None:
+        """A file's path is what precedes the last colon; stdin, arguments and the library's
+        items have a classname and no file or line; an unknown shape is its own classname."""
+        failed = make_result(
+            "https://a/", status=500, error=(ErrorKind.HTTP_STATUS, "HTTP 500"), source=source
+        )
+        (case,) = _cases([failed])
+        assert case.attrib == {"name": "https://a/", **where, "time": "0.010"}
+
+    def test_passed_and_cancelled_point_at_their_line_too(self) -> None:
+        """Every testcase of a job from a file has file and line, whatever its outcome."""
+        cases = _cases(
+            [
+                make_result("https://a/", 0, source="urls.txt:1"),
+                make_result(
+                    "https://b/",
+                    1,
+                    status=None,
+                    error=(ErrorKind.CANCELLED, "stopped"),
+                    source="urls.txt:2",
+                ),
+            ]
+        )
+        assert [(c.get("file"), c.get("line")) for c in cases] == [
+            ("urls.txt", "1"),
+            ("urls.txt", "2"),
+        ]
+
+
+class TestUniqueNames:
+    """Testcase names are unique within the suite: GitLab keeps one testcase per classname
+    and name, and the action takes a repeated name for a retry of one test."""
+
+    def test_repeated_url_gets_its_source_every_time(self) -> None:
+        """A URL found twice in one file and once in another is named with its source each
+        time; a URL found once keeps its plain name."""
+        results = [
+            make_result("https://a/", 0, source="urls.txt:1"),
+            make_result("https://b/", 1, source="urls.txt:2"),
+            make_result("https://a/", 2, source="urls.txt:9"),
+            make_result("https://a/", 3, source="more.txt:1"),
+            make_result("https://a/", 4, source="arg"),
+        ]
+        names = [case.get("name") for case in _cases(results)]
+        assert names == [
+            "https://a/ [urls.txt:1]",
+            "https://b/",
+            "https://a/ [urls.txt:9]",
+            "https://a/ [more.txt:1]",
+            "https://a/ [arg]",
+        ]
+
+    def test_same_url_and_source_fall_back_to_the_index(self) -> None:
+        """Should a URL and its source both repeat (a hand-merged report), the index tells
+        them apart."""
+        results = [
+            make_result("https://a/", 0, source="arg"),
+            make_result("https://a/", 1, source="arg"),
+        ]
+        assert [case.get("name") for case in _cases(results)] == [
+            "https://a/ [arg #0]",
+            "https://a/ [arg #1]",
+        ]
+
+    def test_names_unique_for_many_repeats(self) -> None:
+        """However often URLs repeat, (classname, name) pairs and names are all distinct."""
+        results = [
+            make_result(f"https://h/{i % 7}", i, source=f"f{i % 3}.txt:{i + 1}") for i in range(60)
+        ]
+        cases = _cases(results)
+        names = [c.get("name") for c in cases]
+        assert len(set(names)) == 60
+        assert len({(c.get("classname"), c.get("name")) for c in cases}) == 60
+
+
+class TestFailureText:
+    """The failure text holds every detail, one per line."""
+
+    def test_multi_line_message_keeps_its_lines(self) -> None:
+        """A message of several lines (every failed check, say) keeps them, each printable."""
+        failed = make_result(
+            "https://a/",
+            status=200,
+            error=(ErrorKind.PROTOCOL, "first\r\nsecond\x1b[31m\nthird"),
+        )
+        (case,) = _cases([failed])
+        (failure,) = case
+        assert failure.text == (
+            "first\nsecond\ufffd[31m\nthird\nurl: https://a/\nsource: urls.txt:1\nattempts: 1\n"
+            "status: 200"
+        )
+        assert failure.get("message") == "first\ufffd\ufffdsecond\ufffd[31m\ufffdthird"

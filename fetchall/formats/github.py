@@ -1,0 +1,155 @@
+"""``github``: for GitHub Actions, failures as annotations on the lines of the URL files.
+
+Standard output gets one ``::error`` workflow command per failure, at most
+:data:`MAX_ANNOTATIONS` (GitHub shows no more than ten error annotations of a step), then a
+``::notice::`` saying how many more failures the job summary holds, then the grouped error
+report and summary line of the ``text`` format::
+
+    ::error file=urls.txt,line=3,title=fetchall 404::HTTP 404 Not Found https://example.com/x
+    ::error title=fetchall timeout::timed out after 30.0 s https://slow.example/
+    errors:
+      http_status 404 (1)
+        https://example.com/x
+      timeout (1)
+        https://slow.example/
+    3 ok, 2 failed, 0 cancelled in 1.23 s
+
+A failure is annotated when the ``text`` format would show its line: in ``first`` mode, only
+when no job succeeded (the failures before a winner are the race's cost, not its outcome).
+
+The formatter reads no environment: the CLI hands it the workspace (``GITHUB_WORKSPACE``) and
+its working directory, appends :meth:`GitHubFormat.step_summary` to ``GITHUB_STEP_SUMMARY``
+and :func:`github_outputs` to ``GITHUB_OUTPUT``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from fetchall.errorgroups import ErrorGroups
+from fetchall.formats.base import RaceFilter, printable_lines
+from fetchall.formats.markdown import MarkdownFormat
+from fetchall.formats.sources import Origin, parse_source, workspace_path
+from fetchall.formats.text import MAX_URLS_PER_GROUP, error_report
+from fetchall.models import ErrorKind, Mode, Result, Summary
+
+MAX_ANNOTATIONS = 10
+"""Error annotations written; GitHub drops those past ten in one step."""
+
+
+def escape_data(text: str) -> str:
+    """``text`` as the message of a workflow command: ``%``, CR and LF percent-encoded,
+    as GitHub's toolkit does (``escapeData`` in ``@actions/core``'s ``command.ts``)."""
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(text: str) -> str:
+    """``text`` as a property value of a workflow command: as :func:`escape_data`, and ``:``
+    and ``,`` percent-encoded too, since they end a property (``escapeProperty``)."""
+    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def workflow_command(command: str, message: str, properties: dict[str, str]) -> str:
+    """One workflow command line: ``::command key=value,key=value::message``."""
+    listed = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+    return f"::{command}{' ' if listed else ''}{listed}::{escape_data(message)}\n"
+
+
+def github_outputs(summary: Summary) -> str:
+    """The lines to append to the file ``GITHUB_OUTPUT`` names, for later steps to read as
+    ``steps.<id>.outputs.failed`` and so on."""
+    return (
+        f"ok={summary.ok}\nfailed={summary.failed}\n"
+        f"cancelled={summary.cancelled}\ntotal={summary.total}\n"
+    )
+
+
+def inert(text: str) -> str:
+    """``text`` as it is, or, when a line of it would be read as a workflow command (a URL
+    line starting with ``::``), wrapped so that the runner reads none of it as one.
+
+    GitHub's way is ``::stop-commands::TOKEN`` before and ``::TOKEN::`` after; the token is
+    a hash of the text, so the text cannot hold it and the output stays the same for the same
+    run.
+    """
+    if not any(line.lstrip().startswith("::") for line in text.splitlines()):
+        return text
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    token = f"fetchall-{digest}"
+    return f"::stop-commands::{token}\n{text}::{token}::\n"
+
+
+class GitHubFormat:
+    """Annotations as failures arrive; the error report and summary line at the end."""
+
+    def __init__(
+        self,
+        mode: Mode,
+        *,
+        workspace: str | None = None,
+        cwd: str | None = None,
+        color: bool = False,
+    ) -> None:
+        """``workspace`` is the checkout the annotations' paths are made relative to (None:
+        paths as given); ``cwd`` is the directory relative paths were given from (None: the
+        workspace, a job's default working directory)."""
+        self._workspace = workspace
+        self._cwd = cwd
+        self._color = color
+        self._filter = RaceFilter(mode)
+        self._errors = ErrorGroups(keep_urls=MAX_URLS_PER_GROUP)
+        self._summary = MarkdownFormat(mode)
+        self._annotated = 0
+        self._not_annotated = 0
+
+    def result(self, result: Result) -> str:
+        """An ``::error`` line for a failure this mode shows now, while fewer than ten are out."""
+        self._errors.add(result)
+        self._summary.result(result)
+        return self._annotate(self._filter.shown_on_arrival(result))
+
+    def end(self, summary: Summary) -> str:
+        """A lost race's annotations, the notice of the failures left unannotated, then the
+        grouped error report and the summary line."""
+        lines = self._annotate(self._filter.shown_at_end())
+        if self._not_annotated:
+            more = self._not_annotated
+            lines += workflow_command(
+                "notice",
+                f"fetchall: {more} more {'failure' if more == 1 else 'failures'} not annotated"
+                f" (at most {MAX_ANNOTATIONS} are); the job summary lists them",
+                {},
+            )
+        return lines + inert(error_report(self._errors, summary, color=self._color))
+
+    def step_summary(self, summary: Summary) -> str:
+        """The markdown report of the run, for the file ``GITHUB_STEP_SUMMARY`` names."""
+        return self._summary.end(summary)
+
+    def annotation(self, result: Result) -> str:
+        """The ``::error`` line for one failure."""
+        assert result.error is not None
+        kind = result.error.kind
+        properties: dict[str, str] = {}
+        where = parse_source(result.source)
+        if where.origin is Origin.FILE:
+            assert where.path is not None
+            properties["file"] = workspace_path(where.path, self._workspace, self._cwd)
+            properties["line"] = str(where.line)
+        http_status = kind is ErrorKind.HTTP_STATUS and result.status is not None
+        shown_kind = result.status if http_status else kind.value
+        properties["title"] = f"fetchall {shown_kind}"
+        message = f"{printable_lines(result.error.message)} {result.url}"
+        return workflow_command("error", message, properties)
+
+    def _annotate(self, shown: list[Result]) -> str:
+        lines = ""
+        for result in shown:
+            if not result.failed:
+                continue
+            if self._annotated < MAX_ANNOTATIONS:
+                self._annotated += 1
+                lines += self.annotation(result)
+            else:
+                self._not_annotated += 1
+        return lines
