@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import math
 import time
 from collections.abc import AsyncIterator
@@ -41,11 +43,13 @@ class HostSlots:
 
 
 class Pacer:
-    """Request starts at least ``1 / rate`` seconds apart, in the order they asked.
+    """Request starts at least ``1 / rate`` seconds apart.
 
-    Each caller reserves the next free start time without awaiting in between (so no lock is
-    needed on a single event loop), then sleeps until it. A cancelled waiter's reservation is
-    not given back: a gap in the schedule is harmless, a burst would break the promise.
+    A caller that finds the next start time free and due goes at once. Otherwise it queues,
+    and one timer hands out start times one at a time, to the most urgent caller first: a
+    redirect hop (``urgent=True``) is already inside its attempt, whose ``--timeout`` runs,
+    so it goes before first requests, which wait outside theirs. A cancelled waiter is
+    skipped; a start time is never handed out twice, so no burst breaks the promise.
 
     Several processes share one rate by taking turns on one grid of start times: with
     ``share=(i, n)`` and a common ``origin`` on the system-wide monotonic clock, this pacer
@@ -58,14 +62,49 @@ class Pacer:
         self._turn, self._turns = share
         self._origin = origin
         self._next_start = 0.0
+        self._queue: list[tuple[bool, int, asyncio.Future[None]]] = []
+        self._arrivals = itertools.count()
+        self._timer: asyncio.TimerHandle | None = None
 
-    async def wait(self) -> None:
+    async def wait(self, *, urgent: bool = False) -> None:
         """Return when this caller may send its request."""
+        if not self._queue and self._take_start_if_due():
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # Urgent callers sort first (False < True), then by arrival.
+        heapq.heappush(self._queue, (not urgent, next(self._arrivals), future))
+        self._arm()
+        await future
+
+    def _take_start_if_due(self) -> bool:
+        now = time.monotonic()
+        start = self._own_turn_from(max(now, self._next_start))
+        if start > now:
+            return False
+        self._next_start = start + self._interval * self._turns
+        return True
+
+    def _arm(self) -> None:
+        """Reserve the next start time now and hand it out when it comes.
+
+        Reserved, not looked up again when the timer fires: a timer that fires a hair late
+        would otherwise find that start gone by and push the waiters to the next one, for ever.
+        """
+        if self._timer is not None:
+            return
         now = time.monotonic()
         start = self._own_turn_from(max(now, self._next_start))
         self._next_start = start + self._interval * self._turns
-        if start > now:
-            await asyncio.sleep(start - now)
+        self._timer = asyncio.get_running_loop().call_later(start - now, self._hand_out)
+
+    def _hand_out(self) -> None:
+        self._timer = None
+        while self._queue and self._queue[0][2].done():  # cancelled while waiting
+            heapq.heappop(self._queue)
+        if self._queue:
+            heapq.heappop(self._queue)[2].set_result(None)
+        if self._queue:
+            self._arm()
 
     def _own_turn_from(self, moment: float) -> float:
         """The first start time at or after ``moment`` that is this process's turn."""
@@ -113,6 +152,7 @@ class RequestBounds:
             yield
 
     async def pace_next_hop(self) -> None:
-        """Wait for the start time of a redirect hop: ``--rate`` counts every request sent."""
+        """Wait for the start time of a redirect hop: ``--rate`` counts every request sent,
+        and a hop goes before requests not yet started (its attempt's time is running)."""
         if self._pacer is not None:
-            await self._pacer.wait()
+            await self._pacer.wait(urgent=True)

@@ -143,3 +143,18 @@ def test_a_large_report_through_a_slow_pipe_is_whole(tmp_path: Path) -> None:
     assert process.returncode == 1, stderr
     assert len(stdout) > 256 * 1024
     assert len(json.loads(stdout)["results"]) == 2000
+
+
+def test_redirect_hops_under_rate_go_before_requests_not_started(server: FaultServer) -> None:
+    """--rate paces hops too, and a hop's attempt is already timing: it must not queue behind
+    every first request. 20 URLs of one hop each at --rate 20 with --timeout 0.5: a hop queued
+    last would start 1 s after its attempt did."""
+    urls = [server.url(f"/redirect/1?i={i}") for i in range(20)]
+    result = invoke(
+        ["--format", "json", "--rate", "20", "--timeout", "0.5", "--limit", "20", *urls]
+    )
+    summary = json.loads(result.stdout)["summary"]
+    assert (summary["ok"], summary["failed"]) == (20, 0), result.stdout
+    assert server.total_requests == 40
+    times = sorted(entry[0] for entry in server.request_log)
+    assert times[-1] - times[0] >= 39 / 20 - 0.1  # still paced: 40 starts, 1/20 s apart
