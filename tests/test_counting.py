@@ -137,9 +137,10 @@ class TestInputTotal:
             reader = JobReader(open_sources([str(fifo), "http://x/"]))
             total = InputTotal([str(fifo), "http://x/"])
             total.start(reader)
+            # No writer yet: the reader thread is still waiting to open the FIFO.
+            before = total.get()
             with open(fifo, "wb") as writer:  # noqa: ASYNC230 (the reader thread opens it too)
                 writer.write(b"http://a/\n# c\nhttp://b/\n")
-            before = total.get()
             async for _ in reader:
                 pass
             return before, total.get()
