@@ -1,0 +1,278 @@
+"""The scenarios: which clients run on which list, and the table each one prints."""
+
+from __future__ import annotations
+
+import math
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .clients import (
+    Client,
+    Invocation,
+    Workload,
+    aria2c_client,
+    curl_parallel_client,
+    fetchall_client,
+    wget2_client,
+    write_list,
+    xargs_client,
+)
+from .measure import measure, wrk_ceiling
+from .procs import log
+from .servers import BIG_BYTES, DELAY_S, Servers
+from .tables import Row, startup_table, throughput_table
+
+MIB = 1 << 20
+STARTUP_RUNS = 10
+
+
+@dataclass
+class Config:
+    quick: bool
+    limit: int
+    rounds: int
+    run_timeout: float
+    fetchall: list[str]
+    fetchall_python: str
+    workers_supported: bool
+    peers: dict[str, str]  # name -> executable
+    wrk: str | None
+    xargs_max: int
+    clients_filter: set[str] | None
+    workdir: Path
+    servers: Servers
+    sizes: dict[str, int]
+    c_sizes: list[int]
+    wrk_seconds: int
+
+
+class Report:
+    def __init__(self, out: Path | None) -> None:
+        self.parts: list[str] = []
+        self.out = out
+
+    def emit(self, text: str = "") -> None:
+        try:
+            print(text, flush=True)
+        except BrokenPipeError:
+            # stdout was closed (`| head`): keep going for --out, print nothing more.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        self.parts.append(text)
+        if self.out:
+            self.out.write_text("\n".join(self.parts) + "\n")
+
+
+def make_workload(cfg: Config, name: str, path: str, count: int) -> Workload | None:
+    server = cfg.servers.for_path(path)
+    if server is None:
+        return None
+    list_file = cfg.workdir / f"{name}-{count}.txt"
+    if not list_file.exists():
+        write_list(list_file, server.url(path), count)
+    return Workload(name, path, count, list_file, server, cfg.workdir)
+
+
+def peer_clients(cfg: Config, count: int) -> tuple[list[Client], list[str]]:
+    clients: list[Client] = []
+    notes: list[str] = []
+    curl = cfg.peers.get("curl")
+    if curl:
+        clients.append(curl_parallel_client(curl))
+        if count <= cfg.xargs_max:
+            clients.append(xargs_client(curl))
+        else:
+            notes.append(
+                f"xargs -P N curl skipped above {cfg.xargs_max:,} URLs (one process per URL; "
+                "raise with --xargs-max)."
+            )
+    if "wget2" in cfg.peers:
+        clients.append(wget2_client(cfg.peers["wget2"]))
+    if "aria2c" in cfg.peers:
+        clients.append(aria2c_client(cfg.peers["aria2c"]))
+    return clients, notes
+
+
+def selected(cfg: Config, clients: list[Client]) -> list[Client]:
+    if cfg.clients_filter is None:
+        return clients
+    return [c for c in clients if any(c.name.startswith(prefix) for prefix in cfg.clients_filter)]
+
+
+def run_rounds(cfg: Config, clients: Sequence[Client], work: Workload, rounds: int) -> list[Row]:
+    rows = [Row(c) for c in clients]
+    for rnd in range(rounds):
+        for row in rows:
+            rundir = Path(tempfile.mkdtemp(prefix="run-", dir=cfg.workdir))
+            inv = row.client.build(work, cfg.limit, rundir)
+            log(f"{work.name} x{work.count:,} round {rnd + 1}/{rounds}: {row.client.name}")
+            run = measure(inv, rundir, cfg.run_timeout, work.server, expect=work.count)
+            detail = f" ({run.problem})" if run.problem else ""
+            log(f"  -> {run.wall_s:.3f} s, exit {run.rc}{detail}")
+            row.runs.append(run)
+            shutil.rmtree(rundir, ignore_errors=True)
+    return rows
+
+
+def scenario_bulk(
+    cfg: Config,
+    report: Report,
+    title: str,
+    work: Workload,
+    *,
+    clients: list[Client],
+    notes: Sequence[str],
+    ideal_s: float | None = None,
+    mib: float | None = None,
+) -> list[Row]:
+    report.emit(f"### {title}")
+    report.emit()
+    report.emit(
+        f"{work.count:,} URLs to `{work.path}`, limit {cfg.limit}, {cfg.rounds} alternating "
+        f"round(s), medians over valid runs."
+    )
+    report.emit()
+    if not cfg.quick:
+        report.emit(wrk_ceiling(cfg.wrk, work.server.url(work.path), cfg.limit, cfg.wrk_seconds))
+        report.emit()
+    rows = run_rounds(cfg, selected(cfg, clients), work, cfg.rounds)
+    report.emit(throughput_table(rows, work.count, ideal_s, mib))
+    for note in notes:
+        report.emit(f"\n_{note}_")
+    report.emit()
+    return rows
+
+
+def fetchall_clients(cfg: Config, formats: Sequence[str], workers: bool = False) -> list[Client]:
+    clients: list[Client] = []
+    for fmt in formats:
+        label = (
+            "fetchall --format jsonl -q > file" if fmt == "jsonl" else "fetchall (text) > /dev/null"
+        )
+        if workers and cfg.workers_supported:
+            for w in ("1", "2", "auto"):
+                clients.append(
+                    fetchall_client(cfg.fetchall, f"{label} --workers {w}", fmt, ["--workers", w])
+                )
+        else:
+            clients.append(fetchall_client(cfg.fetchall, label, fmt))
+    return clients
+
+
+def scenario_a(cfg: Config, report: Report) -> list[Row]:
+    work = make_workload(cfg, "small", "/small", cfg.sizes["a"])
+    assert work is not None
+    peers, notes = peer_clients(cfg, work.count)
+    notes = list(notes)
+    if cfg.workers_supported:
+        notes.append("`--workers` scaling: 1, 2 and auto (the CPUs this process may use).")
+    else:
+        notes.append("`fetchall --help` does not list `--workers`: no worker scaling rows.")
+    return scenario_bulk(
+        cfg,
+        report,
+        "(a) Throughput: small responses",
+        work,
+        clients=fetchall_clients(cfg, ["jsonl"], workers=True) + peers,
+        notes=notes,
+    )
+
+
+def scenario_b(cfg: Config, report: Report) -> list[Row]:
+    work = make_workload(cfg, "delay", "/delay", cfg.sizes["b"])
+    if work is None:
+        report.emit("### (b) Latency-bound\n\nskipped: no server with a /delay endpoint.\n")
+        return []
+    ideal = math.ceil(work.count / cfg.limit) * DELAY_S
+    peers, notes = peer_clients(cfg, work.count)
+    return scenario_bulk(
+        cfg,
+        report,
+        f"(b) Latency-bound: {DELAY_S * 1000:.0f} ms responses",
+        work,
+        clients=fetchall_clients(cfg, ["jsonl"]) + peers,
+        notes=[*notes, f"Ideal = ceil(URLs / limit) * {DELAY_S} s = {ideal:.1f} s."],
+        ideal_s=ideal,
+    )
+
+
+def scenario_c(cfg: Config, report: Report) -> list[Row]:
+    rows: list[Row] = []
+    for count in cfg.c_sizes:
+        work = make_workload(cfg, "small", "/small", count)
+        assert work is not None
+        peers, notes = peer_clients(cfg, count)
+        rows += scenario_bulk(
+            cfg,
+            report,
+            f"(c) Memory: {count:,} small URLs",
+            work,
+            clients=fetchall_clients(cfg, ["jsonl", "text"]) + peers,
+            notes=notes,
+        )
+        work.remove_files()
+    return rows
+
+
+def scenario_e(cfg: Config, report: Report) -> list[Row]:
+    work = make_workload(cfg, "big", "/big", cfg.sizes["e"])
+    assert work is not None
+    peers, notes = peer_clients(cfg, work.count)
+    return scenario_bulk(
+        cfg,
+        report,
+        "(e) Bulk: 1 MiB responses",
+        work,
+        clients=fetchall_clients(cfg, ["jsonl"]) + peers,
+        notes=notes,
+        mib=work.count * BIG_BYTES / MIB,
+    )
+
+
+def scenario_d(cfg: Config, report: Report) -> list[Row]:
+    server = cfg.servers.main
+    url = server.url("/small?i=0")
+    runs = 1 if cfg.quick else max(cfg.rounds, STARTUP_RUNS)
+    py = cfg.fetchall_python
+
+    def fixed(name: str, argv: list[str], is_fetchall: bool = False) -> Client:
+        return Client(name, lambda _w, _l, _d: Invocation(list(argv)), is_fetchall=is_fetchall)
+
+    clients = [
+        fixed(shlex.join([*cfg.fetchall, "--version"]), [*cfg.fetchall, "--version"], True),
+        fixed(shlex.join([*cfg.fetchall, url]), [*cfg.fetchall, url], True),
+        fixed(f"{py} -c 'import aiohttp'", [py, "-c", "import aiohttp"]),
+        fixed(f"{py} -c pass", [py, "-c", "pass"]),
+    ]
+    if "curl" in cfg.peers:
+        curl = cfg.peers["curl"]
+        clients.append(fixed(f"curl -s -o /dev/null {url}", [curl, "-s", "-o", "/dev/null", url]))
+    report.emit("### (d) Start-up")
+    report.emit()
+    report.emit(f"{runs} alternating run(s) each; one URL is `/small` on the local server.")
+    report.emit()
+    rows = [Row(c) for c in clients]
+    for rnd in range(runs):
+        for row in rows:
+            rundir = Path(tempfile.mkdtemp(prefix="run-", dir=cfg.workdir))
+            inv = row.client.build(None, cfg.limit, rundir)  # type: ignore[arg-type]
+            log(f"start-up round {rnd + 1}/{runs}: {row.client.name}")
+            row.runs.append(measure(inv, rundir, min(cfg.run_timeout, 120)))
+            shutil.rmtree(rundir, ignore_errors=True)
+    report.emit(startup_table(rows))
+    report.emit()
+    return rows
+
+
+SCENARIOS: dict[str, Callable[[Config, Report], list[Row]]] = {
+    "a": scenario_a,
+    "b": scenario_b,
+    "c": scenario_c,
+    "d": scenario_d,
+    "e": scenario_e,
+}
