@@ -32,5 +32,5 @@ def test_quick_benchmark_runs(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     report = out.read_text(encoding="utf-8")
-    assert "(a) Throughput" in report
+    assert "### throughput: small responses" in report
     assert "fetchall --format jsonl" in report

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from .measure import GNU_TIME
 from .procs import log, on_sigterm, stop_all
-from .scenarios import SCENARIOS, Config, Report
+from .scenarios import LETTERS, SCENARIOS, Config, Report
 from .servers import HOST, Server, Servers, start_fallback, start_nginx
 
 
@@ -79,7 +79,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="tiny lists, one round: checks the script still works (not timed)",
     )
     parser.add_argument(
-        "--scenario", default="a,b,c,d,e", help="comma-separated subset of a,b,c,d,e (default: all)"
+        "--scenario",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated subset of {','.join(SCENARIOS)} (default: all; the old letters "
+        "a-e still work for one release)",
     )
     parser.add_argument("--limit", type=int, default=100, help="concurrency for every client")
     parser.add_argument("--rounds", type=int, default=2, help="alternating rounds (default 2)")
@@ -96,9 +99,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--out", type=Path, default=None, help="also write the markdown here")
     parser.add_argument(
+        "--memory-sizes",
         "--c-sizes",
+        dest="memory_sizes",
         default="200000,1000000",
-        help="list sizes for scenario (c) (default 200000,1000000)",
+        help="list sizes for the memory scenario (default 200000,1000000; --c-sizes is its old "
+        "name)",
     )
     parser.add_argument(
         "--nginx-workers",
@@ -125,10 +131,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.limit < 1 or args.rounds < 1:
         parser.error("--limit and --rounds must be at least 1")
-    bad = set(args.scenario.split(",")) - set(SCENARIOS)
-    if bad:
-        parser.error(f"unknown scenario(s): {','.join(sorted(bad))}")
+    args.scenarios = scenario_names(parser, args.scenario)
     return args
+
+
+def scenario_names(parser: argparse.ArgumentParser, spec: str) -> list[str]:
+    """The scenarios named in `spec`, in its order; a letter stands for its new name."""
+    names: list[str] = []
+    for word in filter(None, (w.strip() for w in spec.split(","))):
+        name = LETTERS.get(word, word)
+        if name not in SCENARIOS:
+            parser.error(f"unknown scenario {word!r}: choose from {', '.join(SCENARIOS)}")
+        if name != word:
+            log(f"scenario {word!r} is now called {name!r}; the letters go in the next release")
+        if name not in names:
+            names.append(name)
+    return names
 
 
 def start_servers(
@@ -213,7 +231,11 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         return 2
 
     quick = args.quick
-    sizes = {"a": 200, "b": 100, "e": 10} if quick else {"a": 20_000, "b": 2_000, "e": 1_000}
+    sizes = (
+        {"throughput": 200, "latency": 100, "bulk": 10}
+        if quick
+        else {"throughput": 20_000, "latency": 2_000, "bulk": 1_000}
+    )
     cfg = Config(
         quick=quick,
         limit=args.limit,
@@ -229,14 +251,14 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         workdir=workdir,
         servers=servers,
         sizes=sizes,
-        c_sizes=[300, 500] if quick else [int(n) for n in args.c_sizes.split(",") if n],
+        memory_sizes=[300, 500] if quick else [int(n) for n in args.memory_sizes.split(",") if n],
         wrk_seconds=0 if quick else 5,
     )
     emit_header(report, cfg, version.stdout.strip(), notes)
 
     fetchall_failed = False
-    for key in args.scenario.split(","):
-        rows = SCENARIOS[key](cfg, report)
+    for name in args.scenarios:
+        rows = SCENARIOS[name](cfg, report)
         for row in rows:
             if row.client.is_fetchall and any(not r.ok for r in row.runs):
                 fetchall_failed = True

@@ -48,7 +48,7 @@ class Config:
     workdir: Path
     servers: Servers
     sizes: dict[str, int]
-    c_sizes: list[int]
+    memory_sizes: list[int]
     wrk_seconds: int
 
 
@@ -119,7 +119,7 @@ def run_rounds(cfg: Config, clients: Sequence[Client], work: Workload, rounds: i
     return rows
 
 
-def scenario_bulk(
+def run_scenario(
     cfg: Config,
     report: Report,
     title: str,
@@ -164,8 +164,8 @@ def fetchall_clients(cfg: Config, formats: Sequence[str], workers: bool = False)
     return clients
 
 
-def scenario_a(cfg: Config, report: Report) -> list[Row]:
-    work = make_workload(cfg, "small", "/small", cfg.sizes["a"])
+def throughput(cfg: Config, report: Report) -> list[Row]:
+    work = make_workload(cfg, "small", "/small", cfg.sizes["throughput"])
     assert work is not None
     peers, notes = peer_clients(cfg, work.count)
     notes = list(notes)
@@ -173,27 +173,27 @@ def scenario_a(cfg: Config, report: Report) -> list[Row]:
         notes.append("`--workers` scaling: 1, 2 and auto (the CPUs this process may use).")
     else:
         notes.append("`fetchall --help` does not list `--workers`: no worker scaling rows.")
-    return scenario_bulk(
+    return run_scenario(
         cfg,
         report,
-        "(a) Throughput: small responses",
+        "throughput: small responses",
         work,
         clients=fetchall_clients(cfg, ["jsonl"], workers=True) + peers,
         notes=notes,
     )
 
 
-def scenario_b(cfg: Config, report: Report) -> list[Row]:
-    work = make_workload(cfg, "delay", "/delay", cfg.sizes["b"])
+def latency(cfg: Config, report: Report) -> list[Row]:
+    work = make_workload(cfg, "delay", "/delay", cfg.sizes["latency"])
     if work is None:
-        report.emit("### (b) Latency-bound\n\nskipped: no server with a /delay endpoint.\n")
+        report.emit("### latency\n\nskipped: no server with a /delay endpoint.\n")
         return []
     ideal = math.ceil(work.count / cfg.limit) * DELAY_S
     peers, notes = peer_clients(cfg, work.count)
-    return scenario_bulk(
+    return run_scenario(
         cfg,
         report,
-        f"(b) Latency-bound: {DELAY_S * 1000:.0f} ms responses",
+        f"latency: {DELAY_S * 1000:.0f} ms responses",
         work,
         clients=fetchall_clients(cfg, ["jsonl"]) + peers,
         notes=[*notes, f"Ideal = ceil(URLs / limit) * {DELAY_S} s = {ideal:.1f} s."],
@@ -201,16 +201,16 @@ def scenario_b(cfg: Config, report: Report) -> list[Row]:
     )
 
 
-def scenario_c(cfg: Config, report: Report) -> list[Row]:
+def memory(cfg: Config, report: Report) -> list[Row]:
     rows: list[Row] = []
-    for count in cfg.c_sizes:
+    for count in cfg.memory_sizes:
         work = make_workload(cfg, "small", "/small", count)
         assert work is not None
         peers, notes = peer_clients(cfg, count)
-        rows += scenario_bulk(
+        rows += run_scenario(
             cfg,
             report,
-            f"(c) Memory: {count:,} small URLs",
+            f"memory: {count:,} small URLs",
             work,
             clients=fetchall_clients(cfg, ["jsonl", "text"]) + peers,
             notes=notes,
@@ -219,14 +219,14 @@ def scenario_c(cfg: Config, report: Report) -> list[Row]:
     return rows
 
 
-def scenario_e(cfg: Config, report: Report) -> list[Row]:
-    work = make_workload(cfg, "big", "/big", cfg.sizes["e"])
+def bulk(cfg: Config, report: Report) -> list[Row]:
+    work = make_workload(cfg, "big", "/big", cfg.sizes["bulk"])
     assert work is not None
     peers, notes = peer_clients(cfg, work.count)
-    return scenario_bulk(
+    return run_scenario(
         cfg,
         report,
-        "(e) Bulk: 1 MiB responses",
+        "bulk: 1 MiB responses",
         work,
         clients=fetchall_clients(cfg, ["jsonl"]) + peers,
         notes=notes,
@@ -234,7 +234,7 @@ def scenario_e(cfg: Config, report: Report) -> list[Row]:
     )
 
 
-def scenario_d(cfg: Config, report: Report) -> list[Row]:
+def startup(cfg: Config, report: Report) -> list[Row]:
     server = cfg.servers.main
     url = server.url("/small?i=0")
     runs = 1 if cfg.quick else max(cfg.rounds, STARTUP_RUNS)
@@ -252,7 +252,7 @@ def scenario_d(cfg: Config, report: Report) -> list[Row]:
     if "curl" in cfg.peers:
         curl = cfg.peers["curl"]
         clients.append(fixed(f"curl -s -o /dev/null {url}", [curl, "-s", "-o", "/dev/null", url]))
-    report.emit("### (d) Start-up")
+    report.emit("### startup")
     report.emit()
     report.emit(f"{runs} alternating run(s) each; one URL is `/small` on the local server.")
     report.emit()
@@ -270,9 +270,11 @@ def scenario_d(cfg: Config, report: Report) -> list[Row]:
 
 
 SCENARIOS: dict[str, Callable[[Config, Report], list[Row]]] = {
-    "a": scenario_a,
-    "b": scenario_b,
-    "c": scenario_c,
-    "d": scenario_d,
-    "e": scenario_e,
+    "throughput": throughput,
+    "latency": latency,
+    "memory": memory,
+    "startup": startup,
+    "bulk": bulk,
 }
+LETTERS = {"a": "throughput", "b": "latency", "c": "memory", "d": "startup", "e": "bulk"}
+"""The old names, still accepted by --scenario for one release."""
