@@ -18,7 +18,7 @@ from pathlib import Path
 from .measure import GNU_TIME
 from .procs import log, on_sigterm, stop_all
 from .scenarios import LETTERS, SCENARIOS, Config, Report
-from .servers import HOST, Server, Servers, start_fallback, start_nginx
+from .servers import HOST, Server, Servers, python_with, start_fallback, start_nginx
 
 
 def resolve_fetchall(spec: str | None) -> list[str]:
@@ -226,6 +226,9 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         [*fetchall, "--help"], capture_output=True, text=True, timeout=120, check=False
     ).stdout
     peers, notes = find_peers()
+    bare_python = python_with("aiohttp", [fetchall_python])
+    if bare_python is None:
+        notes.append(f"{fetchall_python} cannot import aiohttp: no bare aiohttp pool rows.")
     servers = start_servers(args, workdir, fetchall_python, notes)
     if servers is None:
         return 2
@@ -243,6 +246,7 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
         run_timeout=args.run_timeout or (60.0 if quick else 900.0),
         fetchall=fetchall,
         fetchall_python=fetchall_python,
+        bare_python=bare_python,
         workers_supported="--workers" in help_text,
         peers=peers,
         wrk=None if quick else shutil.which("wrk"),
@@ -256,14 +260,14 @@ def run(args: argparse.Namespace, workdir: Path) -> int:
     )
     emit_header(report, cfg, version.stdout.strip(), notes)
 
-    fetchall_failed = False
+    failed = False
     for name in args.scenarios:
         rows = SCENARIOS[name](cfg, report)
         for row in rows:
-            if row.client.is_fetchall and any(not r.ok for r in row.runs):
-                fetchall_failed = True
-    if fetchall_failed:
-        log("at least one fetchall run failed (see the tables)")
+            if row.client.must_pass and any(not r.ok for r in row.runs):
+                failed = True
+    if failed:
+        log("at least one fetchall or bare-pool run failed (see the tables)")
         return 1
     return 0
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 from .servers import Server
 
+BARE_POOL_SCRIPT = Path(__file__).with_name("bare_pool.py")
+
 
 @dataclass
 class Workload:
@@ -54,7 +56,10 @@ class Client:
     name: str
     build: Callable[[Workload, int, Path], Invocation]
     note: str = ""
-    is_fetchall: bool = False
+    must_pass: bool = False
+    """A failed run makes the exit status 1: fetchall's rows, and the bare pool's."""
+    is_reference: bool = False
+    """The bare aiohttp pool, which the CPU-per-request ratios compare with."""
 
 
 def write_list(path: Path, url: str, count: int) -> None:
@@ -86,7 +91,25 @@ def fetchall_client(base: list[str], name: str, fmt: str, extra: Sequence[str] =
             return Invocation(argv, stdout=out, check=check, cleanup=lambda: out.unlink(True))
         return Invocation(argv)
 
-    return Client(name, build, is_fetchall=True)
+    return Client(name, build, must_pass=True)
+
+
+def bare_pool_client(python: str) -> Client:
+    """`bare_pool.py`, run by the Python that runs fetchall; it prints its count of 200s."""
+
+    def build(work: Workload, limit: int, rundir: Path) -> Invocation:
+        out = rundir / "bare-pool.out"
+
+        def check() -> str | None:
+            text = out.read_text(encoding="ascii", errors="replace").strip()
+            if text == str(work.count):
+                return None
+            return f"{text or 'no count of'} OK responses for {work.count} URLs"
+
+        argv = [python, str(BARE_POOL_SCRIPT), str(work.list_file), str(limit)]
+        return Invocation(argv, stdout=out, check=check)
+
+    return Client("bare aiohttp pool", build, note="reference", must_pass=True, is_reference=True)
 
 
 def curl_parallel_client(curl: str) -> Client:

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .clients import (
+    BARE_POOL_SCRIPT,
     Client,
     Invocation,
     Workload,
     aria2c_client,
+    bare_pool_client,
     curl_parallel_client,
     fetchall_client,
     wget2_client,
@@ -40,6 +42,7 @@ class Config:
     run_timeout: float
     fetchall: list[str]
     fetchall_python: str
+    bare_python: str | None  # fetchall's Python, when it can import aiohttp
     workers_supported: bool
     peers: dict[str, str]  # name -> executable
     wrk: str | None
@@ -148,6 +151,10 @@ def run_scenario(
     return rows
 
 
+def bare_pool(cfg: Config) -> list[Client]:
+    return [bare_pool_client(cfg.bare_python)] if cfg.bare_python else []
+
+
 def fetchall_clients(cfg: Config, formats: Sequence[str], workers: bool = False) -> list[Client]:
     clients: list[Client] = []
     for fmt in formats:
@@ -178,7 +185,7 @@ def throughput(cfg: Config, report: Report) -> list[Row]:
         report,
         "throughput: small responses",
         work,
-        clients=fetchall_clients(cfg, ["jsonl"], workers=True) + peers,
+        clients=fetchall_clients(cfg, ["jsonl"], workers=True) + bare_pool(cfg) + peers,
         notes=notes,
     )
 
@@ -195,7 +202,7 @@ def latency(cfg: Config, report: Report) -> list[Row]:
         report,
         f"latency: {DELAY_S * 1000:.0f} ms responses",
         work,
-        clients=fetchall_clients(cfg, ["jsonl"]) + peers,
+        clients=fetchall_clients(cfg, ["jsonl"]) + bare_pool(cfg) + peers,
         notes=[*notes, f"Ideal = ceil(URLs / limit) * {DELAY_S} s = {ideal:.1f} s."],
         ideal_s=ideal,
     )
@@ -212,7 +219,7 @@ def memory(cfg: Config, report: Report) -> list[Row]:
             report,
             f"memory: {count:,} small URLs",
             work,
-            clients=fetchall_clients(cfg, ["jsonl", "text"]) + peers,
+            clients=fetchall_clients(cfg, ["jsonl", "text"]) + bare_pool(cfg) + peers,
             notes=notes,
         )
         work.remove_files()
@@ -228,7 +235,7 @@ def bulk(cfg: Config, report: Report) -> list[Row]:
         report,
         "bulk: 1 MiB responses",
         work,
-        clients=fetchall_clients(cfg, ["jsonl"]) + peers,
+        clients=fetchall_clients(cfg, ["jsonl"]) + bare_pool(cfg) + peers,
         notes=notes,
         mib=work.count * BIG_BYTES / MIB,
     )
@@ -240,8 +247,8 @@ def startup(cfg: Config, report: Report) -> list[Row]:
     runs = 1 if cfg.quick else max(cfg.rounds, STARTUP_RUNS)
     py = cfg.fetchall_python
 
-    def fixed(name: str, argv: list[str], is_fetchall: bool = False) -> Client:
-        return Client(name, lambda _w, _l, _d: Invocation(list(argv)), is_fetchall=is_fetchall)
+    def fixed(name: str, argv: list[str], must_pass: bool = False) -> Client:
+        return Client(name, lambda _w, _l, _d: Invocation(list(argv)), must_pass=must_pass)
 
     clients = [
         fixed(shlex.join([*cfg.fetchall, "--version"]), [*cfg.fetchall, "--version"], True),
@@ -249,6 +256,11 @@ def startup(cfg: Config, report: Report) -> list[Row]:
         fixed(f"{py} -c 'import aiohttp'", [py, "-c", "import aiohttp"]),
         fixed(f"{py} -c pass", [py, "-c", "pass"]),
     ]
+    if cfg.bare_python:
+        one = cfg.workdir / "one-url.txt"
+        write_list(one, server.url("/small"), 1)
+        argv = [cfg.bare_python, str(BARE_POOL_SCRIPT), str(one), "1"]
+        clients.insert(2, fixed(f"{cfg.bare_python} bare_pool.py <one URL> 1", argv, True))
     if "curl" in cfg.peers:
         curl = cfg.peers["curl"]
         clients.append(fixed(f"curl -s -o /dev/null {url}", [curl, "-s", "-o", "/dev/null", url]))
