@@ -2,7 +2,7 @@
 
 Serves what the benchmark's nginx serves: ``/small`` (200 bytes), ``/big`` (1 MiB), ``/delay``
 (answers after DELAY_S seconds) and ``/_requests`` (how many requests it has answered, not
-counting these). One process; it runs until it is killed.
+counting these). One process, on uvloop when it can be imported; it runs until it is killed.
 The harness starts it with the Python that runs fetchall, which has aiohttp.
 """
 
@@ -66,7 +66,13 @@ async def serve(port: int, delay_s: float) -> None:
 
 def main() -> None:
     port, delay_s = int(sys.argv[1]), float(sys.argv[2])
-    asyncio.run(serve(port, delay_s))
+    try:
+        import uvloop  # noqa: PLC0415 (optional)
+    except ImportError:
+        asyncio.run(serve(port, delay_s))
+        return
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(serve(port, delay_s))
 
 
 if __name__ == "__main__":

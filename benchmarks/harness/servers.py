@@ -239,6 +239,7 @@ def start_fallback(workdir: Path, pythons: Sequence[str]) -> tuple[Server | None
     python = python_with("aiohttp", pythons)
     if python is None:
         return None, ["no Python with aiohttp found for the fallback server"]
+    loop = "uvloop" if python_with("uvloop", [python]) else "asyncio"
     for _attempt in range(3):
         port = free_port()
         errlog = (workdir / "fallback.stderr").open("wb")
@@ -250,7 +251,7 @@ def start_fallback(workdir: Path, pythons: Sequence[str]) -> tuple[Server | None
         )
         errlog.close()
         server = Server(
-            kind=f"aiohttp fallback server ({python}, 1 process)",
+            kind=f"aiohttp fallback server ({python}, {loop}, 1 process)",
             port=port,
             proc=proc,
             has_delay=True,
