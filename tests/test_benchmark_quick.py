@@ -36,3 +36,5 @@ def test_quick_benchmark_runs(tmp_path: Path) -> None:
     assert "### throughput: small responses" in report
     assert "fetchall --format jsonl" in report
     assert "| bare aiohttp pool (reference) | 1/1 |" in report
+    assert "| CPU µs/req | CPU/req ÷ bare pool |" in report
+    assert "Projected on 2/4/8 cores" in report

@@ -87,3 +87,30 @@ def wait_exit(proc: subprocess.Popen[bytes], timeout_s: float) -> int:
 
 def on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
+
+
+def group_cpu_s(pgid: int) -> float | None:
+    """User + system CPU seconds so far of the live processes in group `pgid` (Linux /proc).
+
+    For a server we started (its own session, so its pid is the group id): nginx's master and
+    workers, or the fallback's one process. None where /proc is missing.
+    """
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    total = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as fh:
+                stat = fh.read()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat.rpartition(b")")[2].split()
+        # After "pid (comm)": state ppid pgrp ... utime is the 14th field, stime the 15th.
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick

@@ -28,7 +28,7 @@ from .clients import (
 from .measure import measure, wrk_ceiling
 from .procs import log
 from .servers import BIG_BYTES, DELAY_S, Servers
-from .tables import Row, startup_table, throughput_table
+from .tables import Row, projection, startup_table, throughput_table
 
 MIB = 1 << 20
 STARTUP_RUNS = 10
@@ -145,6 +145,8 @@ def run_scenario(
         report.emit()
     rows = run_rounds(cfg, selected(cfg, clients), work, cfg.rounds)
     report.emit(throughput_table(rows, work.count, ideal_s, mib))
+    if line := projection(rows, work.count):
+        report.emit(f"\n{line}")
     for note in notes:
         report.emit(f"\n_{note}_")
     report.emit()

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .procs import spawn, stop
+from .procs import group_cpu_s, spawn, stop
 
 HOST = "127.0.0.1"
 SMALL_BYTES = 200
@@ -64,6 +64,10 @@ class Server:
         if match:
             return int(match.group(1))
         return int(text.strip()) if text.strip().isdigit() else None
+
+    def cpu_s(self) -> float | None:
+        """CPU seconds the server's processes have used so far (10 ms resolution)."""
+        return group_cpu_s(self.proc.pid)
 
 
 @dataclass
