@@ -245,6 +245,7 @@ def bulk(cfg: Config, report: Report) -> list[Row]:
 
 def startup(cfg: Config, report: Report) -> list[Row]:
     server = cfg.servers.main
+    two = ["--workers", "2"]  # what starting two worker processes costs
     url = server.url("/small?i=0")
     runs = 1 if cfg.quick else max(cfg.rounds, STARTUP_RUNS)
     py = cfg.fetchall_python
@@ -255,6 +256,11 @@ def startup(cfg: Config, report: Report) -> list[Row]:
     clients = [
         fixed(shlex.join([*cfg.fetchall, "--version"]), [*cfg.fetchall, "--version"], True),
         fixed(shlex.join([*cfg.fetchall, url]), [*cfg.fetchall, url], True),
+        *(
+            [fixed(shlex.join([*cfg.fetchall, *two, url]), [*cfg.fetchall, *two, url], True)]
+            if cfg.workers_supported
+            else []
+        ),
         fixed(f"{py} -c 'import aiohttp'", [py, "-c", "import aiohttp"]),
         fixed(f"{py} -c pass", [py, "-c", "pass"]),
     ]
@@ -262,7 +268,9 @@ def startup(cfg: Config, report: Report) -> list[Row]:
         one = cfg.workdir / "one-url.txt"
         write_list(one, server.url("/small"), 1)
         argv = [cfg.bare_python, str(BARE_POOL_SCRIPT), str(one), "1"]
-        clients.insert(2, fixed(f"{cfg.bare_python} bare_pool.py <one URL> 1", argv, True))
+        clients.insert(
+            len(clients) - 2, fixed(f"{cfg.bare_python} bare_pool.py <one URL> 1", argv, True)
+        )
     if "curl" in cfg.peers:
         curl = cfg.peers["curl"]
         clients.append(fixed(f"curl -s -o /dev/null {url}", [curl, "-s", "-o", "/dev/null", url]))
