@@ -245,35 +245,30 @@ def bulk(cfg: Config, report: Report) -> list[Row]:
 
 def startup(cfg: Config, report: Report) -> list[Row]:
     server = cfg.servers.main
-    two = ["--workers", "2"]  # what starting two worker processes costs
     url = server.url("/small?i=0")
     runs = 1 if cfg.quick else max(cfg.rounds, STARTUP_RUNS)
     py = cfg.fetchall_python
+    clients: list[Client] = []
 
-    def fixed(name: str, argv: list[str], must_pass: bool = False) -> Client:
-        return Client(name, lambda _w, _l, _d: Invocation(list(argv)), must_pass=must_pass)
+    def add(argv: list[str], name: str | None = None, must_pass: bool = False) -> None:
+        def build(_work: Workload, _limit: int, _rundir: Path) -> Invocation:
+            return Invocation(list(argv))
 
-    clients = [
-        fixed(shlex.join([*cfg.fetchall, "--version"]), [*cfg.fetchall, "--version"], True),
-        fixed(shlex.join([*cfg.fetchall, url]), [*cfg.fetchall, url], True),
-        *(
-            [fixed(shlex.join([*cfg.fetchall, *two, url]), [*cfg.fetchall, *two, url], True)]
-            if cfg.workers_supported
-            else []
-        ),
-        fixed(f"{py} -c 'import aiohttp'", [py, "-c", "import aiohttp"]),
-        fixed(f"{py} -c pass", [py, "-c", "pass"]),
-    ]
+        clients.append(Client(name or shlex.join(argv), build, must_pass=must_pass))
+
+    add([*cfg.fetchall, "--version"], must_pass=True)
+    add([*cfg.fetchall, url], must_pass=True)
+    if cfg.workers_supported:  # what starting two worker processes costs
+        add([*cfg.fetchall, "--workers", "2", url], must_pass=True)
     if cfg.bare_python:
         one = cfg.workdir / "one-url.txt"
         write_list(one, server.url("/small"), 1)
         argv = [cfg.bare_python, str(BARE_POOL_SCRIPT), str(one), "1"]
-        clients.insert(
-            len(clients) - 2, fixed(f"{cfg.bare_python} bare_pool.py <one URL> 1", argv, True)
-        )
+        add(argv, f"{cfg.bare_python} bare_pool.py <one URL> 1", must_pass=True)
+    add([py, "-c", "import aiohttp"], f"{py} -c 'import aiohttp'")
+    add([py, "-c", "pass"], f"{py} -c pass")
     if "curl" in cfg.peers:
-        curl = cfg.peers["curl"]
-        clients.append(fixed(f"curl -s -o /dev/null {url}", [curl, "-s", "-o", "/dev/null", url]))
+        add([cfg.peers["curl"], "-s", "-o", "/dev/null", url], f"curl -s -o /dev/null {url}")
     report.emit("### startup")
     report.emit()
     report.emit(f"{runs} alternating run(s) each; one URL is `/small` on the local server.")
