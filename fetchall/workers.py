@@ -226,6 +226,9 @@ class WorkerPool:
 
     async def fetch(self, job: Job) -> Result:
         """Fetch ``job`` in the least busy worker; cancelling this cancels it there too."""
+        if self._store is None and self._hosts is None:
+            # Nothing here needs the URL parsed: the worker parses it (and reports it invalid).
+            return await self._dispatch(job, None)
         url = url_to_fetch(job)
         if isinstance(url, Result):
             return url
