@@ -24,12 +24,11 @@ from yarl import URL
 from fetchall.checks import (
     Check,
     CheckOutcome,
+    CheckPlan,
     failure_kind,
     failure_message,
     judge,
-    needs_body,
-    needs_cert,
-    status_accepted,
+    plan_of,
 )
 from fetchall.errors import error_for
 from fetchall.limits import RequestBounds
@@ -183,7 +182,8 @@ class Fetcher:
         assert self._sessions is not None, "use Fetcher as an async context manager"
         options = self._options
         sent = time.monotonic()
-        noting = bool(checks) and needs_cert(checks)
+        plan = plan_of(checks) if checks else None
+        noting = plan is not None and plan.cert
         session = self._sessions.noting_certificates() if noting else self._sessions.plain
         try:
             async with session.request(
@@ -197,13 +197,15 @@ class Fetcher:
                 timeout=self._timeout,
             ) as response:
                 try:
-                    if not checks:
-                        accepted = self._accepts(response.status)
+                    if plan is None:
+                        accepted = response.status in options.accept
                         seen, outcomes = await self._receive(response, save_as, accepted), None
                     else:
-                        seen, outcomes = await self._receive_judged(response, save_as, checks, sent)
+                        seen, outcomes = await self._receive_judged(
+                            response, save_as, checks, plan, sent
+                        )
                 except (_AttemptFailed, TimeoutError, aiohttp.ClientError, OSError, ValueError):
-                    if self._accepts(response.status, checks):
+                    if self._accepts(response.status, plan):
                         raise
                     # The status already failed the attempt: a body that is slow, too large
                     # or cut short does not turn a 404 into a timeout (nor make it retried).
@@ -213,7 +215,7 @@ class Fetcher:
             raise
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:
             raise _AttemptFailed(error_for(exc, self._options.timeout)) from exc
-        if not self._accepts(seen.status, checks):
+        if not self._accepts(seen.status, plan):
             reason = f" {response.reason}" if response.reason else ""
             error = FetchError(ErrorKind.HTTP_STATUS, f"HTTP {seen.status}{reason}")
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
@@ -223,17 +225,18 @@ class Fetcher:
             raise _AttemptFailed(error, seen, None, outcomes)
         return seen, outcomes
 
-    def _accepts(self, status: int, checks: tuple[Check, ...] = ()) -> bool:
+    def _accepts(self, status: int, plan: CheckPlan | None) -> bool:
         """Whether ``status`` counts as success: a job's ``status`` checks replace --accept."""
-        if not checks:
+        if plan is None:
             return status in self._options.accept
-        return status_accepted(checks, status, self._options.accept)
+        return plan.accepts(status, self._options.accept)
 
     async def _receive_judged(
         self,
         response: aiohttp.ClientResponse,
         save_as: PurePosixPath | None,
         checks: tuple[Check, ...],
+        plan: CheckPlan,
         sent: float,
     ) -> tuple[Response, tuple[CheckOutcome, ...]]:
         """Read the response keeping what its checks need, and judge them on it."""
@@ -241,8 +244,8 @@ class Fetcher:
         cert_expires = None
         if isinstance(response, CertificateNotingResponse):
             cert_expires = response.cert_expires
-        body: list[bytes] | None = [] if needs_body(checks) else None
-        accepted = self._accepts(response.status, checks)
+        body: list[bytes] | None = [] if plan.body else None
+        accepted = self._accepts(response.status, plan)
         seen = await self._receive(response, save_as, accepted, body)
         observed = observed_of(
             response,
@@ -251,6 +254,7 @@ class Fetcher:
             body=None if body is None else b"".join(body),
             cert_expires=cert_expires,
             tls_verified=not self._options.insecure,
+            with_headers=plan.headers,
         )
         return seen, judge(checks, observed)
 

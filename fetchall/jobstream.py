@@ -48,6 +48,8 @@ def with_defaults(job: Job, defaults: tuple[Check, ...]) -> Job:
     """
     if job.problem is not None or not defaults:
         return job
+    if not job.checks:  # most lines: the defaults as they are, with no merging to do
+        return Job(job.index, job.url, job.source, None, defaults)
     from fetchall.checks import merge_checks  # noqa: PLC0415 (only with --expect)
 
     return replace(job, checks=merge_checks(defaults, job.checks))

@@ -20,13 +20,15 @@ def observed_of(
     body: bytes | None,
     cert_expires: datetime | None,
     tls_verified: bool,
+    with_headers: bool,
 ) -> Observed:
     """The :class:`Observed` of the final response, for :func:`fetchall.checks.judge`."""
     return Observed(
         status=seen.status,
         final_url=seen.final_url,  # redacted: a message may show it
         elapsed=elapsed,
-        headers=tuple(response.headers.items()),
+        # Copied only for header checks: most checks never look at them.
+        headers=tuple(response.headers.items()) if with_headers else (),
         body=body,
         cert_expires=cert_expires,
         tls_verified=tls_verified,

@@ -21,12 +21,15 @@ from fetchall.checks.outcome import CheckOutcome, Observed
 from fetchall.checks.syntax import parse_check, render_check, split_line
 from fetchall.checks.values import parse_duration
 from fetchall.checks.verdict import (
+    CheckPlan,
     FailureKind,
     failure_kind,
     failure_message,
     first_failed_check,
     needs_body,
     needs_cert,
+    needs_headers,
+    plan_of,
     status_accepted,
 )
 
@@ -35,6 +38,7 @@ __all__ = [
     "Check",
     "CheckKey",
     "CheckOutcome",
+    "CheckPlan",
     "CheckSyntaxError",
     "FailureKind",
     "Observed",
@@ -46,9 +50,11 @@ __all__ = [
     "merge_checks",
     "needs_body",
     "needs_cert",
+    "needs_headers",
     "parse_check",
     "parse_duration",
     "parse_expect",
+    "plan_of",
     "render_check",
     "split_line",
     "status_accepted",

@@ -9,7 +9,7 @@ instead of ``--accept`` for a job with a ``status`` check, and, after :func:`~ju
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from fetchall.checks.model import Check, CheckKey
 from fetchall.checks.outcome import CheckOutcome
@@ -24,6 +24,11 @@ _BODY_KEYS = frozenset({CheckKey.BODY, CheckKey.JSON})
 def needs_body(checks: Iterable[Check]) -> bool:
     """Whether the body must be held in memory to judge these checks."""
     return any(check.key in _BODY_KEYS for check in checks)
+
+
+def needs_headers(checks: Iterable[Check]) -> bool:
+    """Whether a ``header`` check needs the response's headers."""
+    return any(check.key is CheckKey.HEADER for check in checks)
 
 
 def needs_cert(checks: Iterable[Check]) -> bool:
@@ -61,3 +66,46 @@ def failure_message(outcomes: Iterable[CheckOutcome]) -> str:
 def first_failed_check(outcomes: Iterable[CheckOutcome]) -> str | None:
     """The text of the first failed check (what ``expectation`` groups are split by), or None."""
     return next((outcome.check for outcome in outcomes if not outcome.ok), None)
+
+
+class CheckPlan(NamedTuple):
+    """What one tuple of checks asks of a response, worked out once for every job sharing it."""
+
+    body: bool
+    headers: bool
+    cert: bool
+    statuses: tuple[AcceptedStatuses, ...]
+    """The sets of the ``status`` checks (all must hold); empty means ``--accept`` decides."""
+
+    def accepts(self, status: int, accept: AcceptedStatuses) -> bool:
+        """Whether ``status`` counts as success for these checks."""
+        if not self.statuses:
+            return status in accept
+        return all(status in statuses for statuses in self.statuses)
+
+
+_PLANS: dict[int, tuple[tuple[Check, ...], CheckPlan]] = {}
+_MOST_PLANS = 1024
+
+
+def plan_of(checks: tuple[Check, ...]) -> CheckPlan:
+    """The :class:`CheckPlan` of ``checks``. Jobs share their checks tuples (one per distinct
+    line tail, one for the ``--expect`` defaults), so the answer is kept by the tuple itself."""
+    known = _PLANS.get(id(checks))
+    if known is not None and known[0] is checks:
+        return known[1]
+    plan = CheckPlan(
+        body=needs_body(checks),
+        headers=needs_headers(checks),
+        cert=needs_cert(checks),
+        statuses=tuple(
+            check.expected
+            for check in checks
+            if check.key is CheckKey.STATUS and isinstance(check.expected, AcceptedStatuses)
+        ),
+    )
+    if len(_PLANS) >= _MOST_PLANS:
+        _PLANS.clear()
+    # The tuple is kept with its plan, so its id cannot be reused by another while here.
+    _PLANS[id(checks)] = (checks, plan)
+    return plan
