@@ -1,9 +1,7 @@
 """The ``fetchall`` click command: its arguments, its option table and what it does with them.
 
-The parameters that shape fetching are named after the fields of
-:class:`fetchall.options.Options`, so that the settings pass them on by name. click reads each
-option from ``FETCHALL_<OPTION>`` as well, named after the option: an option stored under
-another name says its variable itself.
+Parameters that shape fetching are named after the fields of :class:`fetchall.options.Options`
+(the settings pass them on by name); click reads each from ``FETCHALL_<OPTION>`` too.
 """
 
 from __future__ import annotations
@@ -15,6 +13,7 @@ import click
 from fetchall._version import __version__
 from fetchall.cli import argtypes
 from fetchall.cli.status import OneLineErrorsCommand
+from fetchall.cli.tls_options import tls_options
 
 # Spelled out rather than read from the enums, so that --help and --version need not import
 # the package's models (tests check that they match).
@@ -131,22 +130,7 @@ POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
     help="'Name: value'; repeatable.",
 )
 @click.option("--user-agent", default=f"fetchall/{__version__}", help="User-Agent header.")
-@click.option(
-    "--insecure", is_flag=True, show_default="off", help="Do not verify TLS certificates."
-)
-@click.option(
-    "--cacert",
-    type=argtypes.File(),
-    show_default="the system's",
-    help="Trust the PEM certificates in FILE.",
-)
-@click.option(
-    "--cert",
-    type=argtypes.File(),
-    show_default="none",
-    help="Client certificate (PEM), with its key unless --key.",
-)
-@click.option("--key", type=argtypes.File(), show_default="none", help="Client key (PEM).")
+@tls_options
 @click.option(
     "--max-size",
     type=argtypes.size,
