@@ -20,6 +20,7 @@ from support.fault_server import FaultServer
 
 import fetchall
 from fetchall import ErrorKind
+from fetchall.cli.settings import AUTO_MIN_BYTES, auto_workers
 
 
 def comparable(report: fetchall.Report) -> list[dict[str, Any]]:
@@ -172,3 +173,17 @@ def test_ctrl_c_to_the_process_group(server: FaultServer) -> None:
     assert first["ok"] is True
     assert [row["error"]["kind"] for row in rest] == ["cancelled"] * 3
     server.wait_until(lambda s: s.in_flight == 0 and s.disconnects == 3)
+
+
+class TestAutoWorkers:
+    """``--workers auto`` starts processes only for runs big enough to repay them."""
+
+    def test_small_inputs_use_one_process(self, tmp_path: Path) -> None:
+        small = tmp_path / "small.txt"
+        small.write_text("http://h/\n" * 1000)
+        assert auto_workers(("http://h/", "-", str(small))) == 1
+
+    def test_a_big_file_uses_every_cpu(self, tmp_path: Path) -> None:
+        big = tmp_path / "big.txt"
+        big.write_bytes(b"http://example.com/some/page\n" * (AUTO_MIN_BYTES // 29 + 1))
+        assert auto_workers((str(big),)) == len(os.sched_getaffinity(0))

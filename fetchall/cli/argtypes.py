@@ -46,13 +46,14 @@ def duration(text: str) -> float:
     return parse_duration(text)
 
 
+AUTO_WORKERS = 0
+"""What ``--workers auto`` parses to; the settings decide from the size of the input."""
+
+
 def workers(text: str) -> int:
-    """``--workers``: a count of processes, or ``auto`` for the CPUs this process may use."""
+    """``--workers``: a count of processes, or ``auto`` (:data:`AUTO_WORKERS`)."""
     if text.strip().lower() == "auto":
-        try:
-            return len(os.sched_getaffinity(0))
-        except AttributeError:  # not on Linux
-            return os.cpu_count() or 1
+        return AUTO_WORKERS
     if not text.strip().isdigit() or int(text) < 1:
         raise ValueError(f"{text!r} is not a number of workers >= 1, or auto")
     return int(text)

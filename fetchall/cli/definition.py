@@ -142,7 +142,8 @@ POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
     type=argtypes.workers,
     metavar="N|AUTO",
     default="1",
-    help="Processes that fetch; auto = the CPUs this process may use.",
+    help="Processes that fetch; auto = the CPUs this process may use, for input files of 2 MiB"
+    " or more (one process below that).",
 )
 @click.option(
     "--save",
