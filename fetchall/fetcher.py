@@ -21,19 +21,9 @@ from typing import TYPE_CHECKING, Self
 import aiohttp
 from yarl import URL
 
-from fetchall.checks import (
-    Check,
-    CheckOutcome,
-    CheckPlan,
-    failure_kind,
-    failure_message,
-    judge,
-    plan_of,
-)
 from fetchall.errors import error_for
 from fetchall.limits import RequestBounds
 from fetchall.models import ErrorKind, FetchError, Job, Response, Result, result_for
-from fetchall.observing import observed_of
 from fetchall.options import Options
 from fetchall.retrying import delay_before_next_try, parse_retry_after
 from fetchall.sessions import CertificateNotingResponse, Sessions
@@ -41,6 +31,7 @@ from fetchall.shown import redact
 from fetchall.urls import url_to_fetch
 
 if TYPE_CHECKING:
+    from fetchall.checks import Check, CheckOutcome, CheckPlan
     from fetchall.saving import BodyStore, FileSink
 
 log = logging.getLogger("fetchall")
@@ -182,7 +173,7 @@ class Fetcher:
         assert self._sessions is not None, "use Fetcher as an async context manager"
         options = self._options
         sent = time.monotonic()
-        plan = plan_of(checks) if checks else None
+        plan = _plan_of(checks) if checks else None
         noting = plan is not None and plan.cert
         session = self._sessions.noting_certificates() if noting else self._sessions.plain
         try:
@@ -220,9 +211,12 @@ class Fetcher:
             error = FetchError(ErrorKind.HTTP_STATUS, f"HTTP {seen.status}{reason}")
             retry_after = parse_retry_after(response.headers.get("Retry-After"))
             raise _AttemptFailed(error, seen, retry_after, outcomes)
-        if outcomes is not None and failure_kind(outcomes) is not None:
-            error = FetchError(ErrorKind.EXPECTATION, failure_message(outcomes))
-            raise _AttemptFailed(error, seen, None, outcomes)
+        if outcomes is not None:
+            from fetchall.checks import failure_kind, failure_message  # noqa: PLC0415
+
+            if failure_kind(outcomes) is not None:
+                error = FetchError(ErrorKind.EXPECTATION, failure_message(outcomes))
+                raise _AttemptFailed(error, seen, None, outcomes)
         return seen, outcomes
 
     def _accepts(self, status: int, plan: CheckPlan | None) -> bool:
@@ -240,6 +234,10 @@ class Fetcher:
         sent: float,
     ) -> tuple[Response, tuple[CheckOutcome, ...]]:
         """Read the response keeping what its checks need, and judge them on it."""
+        # Checks (and jmespath) load with the first job that has any: start-up stays lean.
+        from fetchall.checks import judge  # noqa: PLC0415
+        from fetchall.observing import observed_of  # noqa: PLC0415
+
         # The certificate is read while the connection that served the response is held.
         cert_expires = None
         if isinstance(response, CertificateNotingResponse):
@@ -318,6 +316,12 @@ class Fetcher:
         )
         if self._bounds is not None:
             await self._bounds.pace_next_hop()
+
+
+def _plan_of(checks: tuple[Check, ...]) -> CheckPlan:
+    from fetchall.checks import plan_of  # noqa: PLC0415 (only for jobs with checks)
+
+    return plan_of(checks)
 
 
 def _seen(response: aiohttp.ClientResponse, size: int, saved_to: str | None = None) -> Response:

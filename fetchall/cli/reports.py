@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from fetchall.saving import usual_file_mode
-
 if TYPE_CHECKING:
     from fetchall.formats import Format, Formatter
     from fetchall.models import Mode, Result, Summary
@@ -43,6 +41,10 @@ class ReportFiles:
     def open(self) -> ReportFiles:
         """Create every temporary file now, so that an unwritable PATH fails before any
         request; raise ValueError naming the report."""
+        if not self._specs:
+            return self
+        from fetchall.saving import usual_file_mode  # noqa: PLC0415 (only with --report)
+
         try:
             for spec in self._specs:
                 # Closed in end() or discard(), not in this block.
