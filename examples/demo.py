@@ -65,7 +65,7 @@ def _write_list(folder: Path, name: str, paths: list[str]) -> str:
 
 
 def _runs(tmp: Path) -> list[Run]:
-    """The tour: every mode, and the json format, with their expected exit codes."""
+    """The tour: every mode, the json format and smoke checks, with their expected exit codes."""
     # Relative to HERE, the runs' working folder, so sources read demo-urls.txt:N.
     demo_urls = "demo-urls.txt"
     good = _write_list(tmp, "good-urls.txt", ["/ok", "/page/1", "/page/2", "/redirect"])
@@ -94,6 +94,12 @@ def _runs(tmp: Path) -> list[Run]:
         Run(
             "json: one document with a summary, the results and the grouped errors",
             ["--format", "json", demo_urls],
+            1,
+        ),
+        Run(
+            "smoke checks: the checks after each URL catch a degraded health page, a missing"
+            " word and a slow page behind their 200s; a JUnit report is written as well",
+            ["--report", f"junit:{tmp / 'report.xml'}", "demo-checks.txt"],
             1,
         ),
     ]
