@@ -25,6 +25,7 @@ and :func:`github_outputs` to ``GITHUB_OUTPUT``.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 from fetchall.errorgroups import ErrorGroups
 from fetchall.formats.base import RaceFilter, printable_lines
@@ -142,7 +143,7 @@ class GitHubFormat:
         message = f"{printable_lines(result.error.message)} {result.url}"
         return workflow_command("error", message, properties)
 
-    def _annotate(self, shown: list[Result]) -> str:
+    def _annotate(self, shown: Iterable[Result]) -> str:
         lines = ""
         for result in shown:
             if not result.failed:

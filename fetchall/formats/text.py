@@ -7,6 +7,8 @@ FAIL  timeout  timed out after 30.0 s  https://slow.example/
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fetchall.errorgroups import ErrorGroups
 from fetchall.formats.base import RaceFilter
 from fetchall.models import ErrorKind, Mode, Result, Summary
@@ -50,10 +52,13 @@ class TextFormat:
         held = self._lines(self._filter.shown_at_end())
         return held + error_report(self._errors, summary, color=self._color)
 
-    def _lines(self, results: list[Result]) -> str:
+    def _lines(self, results: Iterable[Result]) -> str:
         # Cancelled jobs get no line of their own in text: the summary counts them.
-        shown = [r for r in results if not r.cancelled and not (self._quiet and r.ok)]
-        return "".join(self._line(result) + "\n" for result in shown)
+        return "".join(
+            self._line(result) + "\n"
+            for result in results
+            if not result.cancelled and not (self._quiet and result.ok)
+        )
 
     def _line(self, result: Result) -> str:
         # A status says it all for ok and http_status lines; any other failure (too_large and

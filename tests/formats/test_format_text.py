@@ -5,6 +5,7 @@ from __future__ import annotations
 from support.results import make_result
 
 from fetchall.formats import Format, TextFormat
+from fetchall.formats.base import HELD_IN_MEMORY
 from fetchall.models import ErrorKind, Mode, Result, Summary
 
 
@@ -252,3 +253,31 @@ class TestSummary:
         assert Summary(mode=Mode.FIRST, ok=1, failed=5, cancelled=9, elapsed_s=1.0).succeeded
         assert not Summary(mode=Mode.FIRST, ok=0, failed=5, cancelled=0, elapsed_s=1.0).succeeded
         assert not Summary(mode=Mode.FIRST, ok=0, failed=0, cancelled=0, elapsed_s=1.0).succeeded
+
+
+class TestLongLostRace:
+    def test_every_held_failure_shows_in_order_past_the_memory_bound(self) -> None:
+        """A race nobody wins shows all its failures at the end, in the order they came,
+        however many there were (past HELD_IN_MEMORY they wait in a temporary file)."""
+        count = HELD_IN_MEMORY * 2 + 7
+        text = TextFormat(Mode.FIRST)
+        for index in range(count):
+            failure = _result(f"https://x/{index}", index, status=None, error=(ErrorKind.DNS, "no"))
+            assert text.result(failure) == ""
+        summary = Summary(mode=Mode.FIRST, ok=0, failed=count, cancelled=0, elapsed_s=1.0)
+        lines = text.end(summary).splitlines()
+        shown = [line.rsplit(" ", 1)[1] for line in lines[:count]]
+        assert shown == [f"https://x/{index}" for index in range(count)]
+        assert lines[count] == "errors:"
+
+    def test_a_won_race_forgets_what_it_held(self) -> None:
+        text = TextFormat(Mode.FIRST)
+        for index in range(HELD_IN_MEMORY + 5):
+            text.result(
+                _result(f"https://x/{index}", index, status=None, error=(ErrorKind.DNS, "no"))
+            )
+        assert text.result(_result("https://win/", 99999)).startswith("ok ")
+        summary = Summary(
+            mode=Mode.FIRST, ok=1, failed=HELD_IN_MEMORY + 5, cancelled=0, elapsed_s=1
+        )
+        assert text.end(summary) == f"1 ok, {HELD_IN_MEMORY + 5} failed, 0 cancelled in 1.00 s\n"
