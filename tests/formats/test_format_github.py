@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from support.results import make_result
+from support.results import make_result, summary_of
 
 from fetchall.errorgroups import ErrorGroups
 from fetchall.formats import Format, GitHubFormat, MarkdownFormat, TextFormat
@@ -90,15 +90,7 @@ def _run(
     """The whole standard output of a github-format run of ``results``."""
     github = GitHubFormat(mode, workspace=workspace, cwd=cwd)
     output = "".join(github.result(result) for result in results)
-    failed = sum(r.failed for r in results)
-    cancelled = sum(r.cancelled for r in results)
-    summary = Summary(
-        mode,
-        ok=len(results) - failed - cancelled,
-        failed=failed,
-        cancelled=cancelled,
-        elapsed_s=1.5,
-    )
+    summary = summary_of(results, mode, elapsed_s=1.5)
     return output + github.end(summary), github, summary
 
 

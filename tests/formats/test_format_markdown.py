@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import pytest
-from support.results import make_result
+from support.results import make_result, summary_of
 
 from fetchall.formats.markdown import MAX_BYTES, MarkdownFormat, markdown_text, markdown_url
-from fetchall.models import ErrorKind, Mode, Result, Summary
+from fetchall.models import ErrorKind, Mode, Result
 
 
 def _report(
@@ -18,16 +18,7 @@ def _report(
     markdown = MarkdownFormat(mode, max_bytes=max_bytes)
     for result in results:
         assert markdown.result(result) == ""
-    failed = sum(r.failed for r in results)
-    cancelled = sum(r.cancelled for r in results)
-    summary = Summary(
-        mode,
-        ok=len(results) - failed - cancelled,
-        failed=failed,
-        cancelled=cancelled,
-        elapsed_s=2.345,
-    )
-    return markdown.end(summary)
+    return markdown.end(summary_of(results, mode, elapsed_s=2.345))
 
 
 def _cells(row: str) -> list[str]:

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from fetchall.models import ErrorKind, FetchError, Job, Response, Result, result_for
+from fetchall.models import (
+    ErrorKind,
+    FetchError,
+    Job,
+    Mode,
+    Response,
+    Result,
+    Summary,
+    result_for,
+)
 
 
 def make_result(
@@ -32,3 +41,11 @@ def make_result(
     if attempts is None:
         attempts = 0 if status is None else 1
     return result_for(job, response=response, error=error, attempts=attempts, elapsed_ms=elapsed_ms)
+
+
+def summary_of(results: list[Result], mode: Mode, elapsed_s: float) -> Summary:
+    """The summary that counts ``results`` as a run of ``mode`` would."""
+    failed = sum(r.failed for r in results)
+    cancelled = sum(r.cancelled for r in results)
+    ok = len(results) - failed - cancelled
+    return Summary(mode, ok=ok, failed=failed, cancelled=cancelled, elapsed_s=elapsed_s)
