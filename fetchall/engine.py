@@ -54,7 +54,6 @@ class Run:
         self.stopper = Stopper()
         self._emit = emit
         self._transport = transport
-        self._read_from_start: Callable[[], Iterable[Job]] | None = None
         self._store: BodyStore | None = None
         if options.save_dir is not None:
             from fetchall.saving import BodyStore  # noqa: PLC0415 (start-up: only when saving)
@@ -70,7 +69,6 @@ class Run:
         except the ones ``read_from_start`` returns then (the URLs given as arguments, which
         count as read from the start): each is reported as the stop's reason says.
         """
-        self._read_from_start = read_from_start
         started = time.monotonic()
         loop = asyncio.get_running_loop()
         deadline = None
@@ -79,7 +77,8 @@ class Run:
                 self.options.deadline, self.stopper.stop, StopReason.DEADLINE
             )
         try:
-            policy = await self._run(job_stream(jobs, defaults=self.options.expect))
+            jobs_read = job_stream(jobs, defaults=self.options.expect)
+            policy = await self._run(jobs_read, read_from_start or _nothing)
         finally:
             if deadline is not None:
                 deadline.cancel()
@@ -91,7 +90,9 @@ class Run:
             elapsed_s=time.monotonic() - started,
         )
 
-    async def _run(self, jobs: AsyncIterator[Job]) -> Policy:
+    async def _run(
+        self, jobs: AsyncIterator[Job], read_from_start: Callable[[], Iterable[Job]]
+    ) -> Policy:
         if self.mode is not Mode.ALL:
             policy = streaming_policy_for(
                 self.mode,
@@ -102,7 +103,7 @@ class Run:
             )
             await self._schedule(jobs, policy)
             if self.stopper.reason is not None:
-                for job in self._unread_but_counted():
+                for job in self._counted_as_read(read_from_start):
                     policy.interrupted(job, self.stopper.reason)
             policy.close()
             return policy
@@ -110,7 +111,7 @@ class Run:
         listed: list[Job] = []
         await self.stopper.unless_stopped(_read_into(listed, jobs))
         if self.stopper.stopped:
-            listed += self._unread_but_counted()
+            listed += self._counted_as_read(read_from_start)
         transaction = AllOrNothingPolicy(self._emit, self.stopper, listed)
         invalid = [result for job in listed if (result := invalid_result(job)) is not None]
         if self.stopper.stopped:
@@ -128,10 +129,8 @@ class Run:
         transaction.close()
         return transaction
 
-    def _unread_but_counted(self) -> list[Job]:
-        if self._read_from_start is None:
-            return []
-        return [with_defaults(job, self.options.expect) for job in self._read_from_start()]
+    def _counted_as_read(self, read_from_start: Callable[[], Iterable[Job]]) -> list[Job]:
+        return [with_defaults(job, self.options.expect) for job in read_from_start()]
 
     def _open_transport(self) -> Transport:
         if self._transport is not None:
@@ -192,3 +191,7 @@ class Run:
 async def _read_into(listed: list[Job], jobs: AsyncIterator[Job]) -> None:
     async for job in jobs:
         listed.append(job)
+
+
+def _nothing() -> list[Job]:
+    return []

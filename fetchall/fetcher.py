@@ -13,7 +13,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable
-from contextlib import AsyncExitStack
 from pathlib import PurePosixPath
 from types import SimpleNamespace, TracebackType
 from typing import TYPE_CHECKING, Self
@@ -77,14 +76,13 @@ class Fetcher:
         self._timeout = aiohttp.ClientTimeout(
             total=options.timeout, sock_connect=options.connect_timeout
         )
-        self._stack = AsyncExitStack()
         self._sessions: Sessions | None = None
 
     async def __aenter__(self) -> Self:
         # Tracing costs a little on every request: only when a hop needs pacing or logging.
         traced = self._options.rate is not None or log.isEnabledFor(logging.INFO)
         hook = self._on_request_redirect if traced else None
-        self._sessions = await self._stack.enter_async_context(Sessions(self._options, hook))
+        self._sessions = await Sessions(self._options, hook).__aenter__()
         return self
 
     async def __aexit__(
@@ -93,7 +91,8 @@ class Fetcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._stack.aclose()
+        if self._sessions is not None:
+            await self._sessions.__aexit__(exc_type, exc, tb)
 
     async def fetch(self, job: Job, save_as: PurePosixPath | None = None) -> Result:
         """Fetch ``job`` with retries; every outcome but cancellation is a :class:`Result`.

@@ -1,9 +1,9 @@
 """What a job's checks mean for the rest of fetchall: what to keep, and how a failure reads.
 
-The engine asks :func:`needs_body` and :func:`needs_cert` before fetching, :func:`status_accepted`
-instead of ``--accept`` for a job with a ``status`` check, and, after :func:`~judge.judge`,
-:func:`failure_kind` and :func:`failure_message` to build the job's error. Reports split
-``expectation`` groups by :func:`first_failed_check`.
+The fetcher asks :func:`plan_of` what a job's checks need (the body, the headers, the
+certificate) and whether a status counts as success in place of ``--accept``; after
+:func:`~judge.judge`, :func:`failure_kind` and :func:`failure_message` build the job's error.
+Reports split ``expectation`` groups by :func:`first_failed_check`.
 """
 
 from __future__ import annotations
@@ -39,10 +39,7 @@ def needs_cert(checks: Iterable[Check]) -> bool:
 def status_accepted(checks: Iterable[Check], status: int, accept: AcceptedStatuses) -> bool:
     """Whether ``status`` counts as success: every ``status`` check's set holds it, or, for a
     job with none, ``accept`` (``--accept``) does. ``status`` checks replace ``--accept``."""
-    sets = [check.expected for check in checks if check.key is CheckKey.STATUS]
-    if not sets:
-        return status in accept
-    return all(isinstance(s, AcceptedStatuses) and status in s for s in sets)
+    return plan_of(tuple(checks)).accepts(status, accept)
 
 
 def failure_kind(outcomes: Iterable[CheckOutcome]) -> FailureKind | None:
