@@ -1,12 +1,12 @@
 """The scheduler: jobs in, results out, every task inside one TaskGroup.
 
 A run stops early through its :class:`~fetchall.stopping.Stopper`: the group then cancels every
-fetch and the feeding loop. A fetch that is cancelled reports itself (as ``cancelled``, or as a
-``deadline`` failure) before re-raising ``CancelledError``, so no job that was started goes
-unreported.
+fetch, and every task waiting for its next job. A fetch that is cancelled reports itself (as
+``cancelled``, or as a ``deadline`` failure) before re-raising ``CancelledError``, so no job
+that was started goes unreported.
 
-Memory stays O(limit): the feeding loop takes the next job from the input only once a slot
-is free, and creates its task then.
+Memory stays O(limit): at most ``limit`` tasks fetch, each taking its next job from the input
+only once it is free.
 """
 
 from __future__ import annotations
@@ -144,44 +144,63 @@ class Run:
         # requests itself then), so when jobs may be retried, twice as many jobs may be alive as
         # requests in flight.
         limit = self.options.limit * (2 if self.options.may_retry else 1)
-        slots = asyncio.Semaphore(limit)
         stopper = self.stopper
+        # Each slot is a long-lived task that takes its next job only once it is free, so no
+        # job is read before it can start and no task is made per job (that cost as much as
+        # the rest of the scheduling). Tasks start one by one, each when the one before it
+        # took a job: a short input starts as many tasks as it has jobs.
+        taking = asyncio.Lock()
+        workers = 0
+        exhausted = False
+        started_any = False
         pending: Job | None = None
 
-        async def fetch(job: Job) -> None:
-            try:
-                result = await transport.fetch(job)
-            except asyncio.CancelledError:
-                policy.interrupted(job, stopper.reason or StopReason.INTERRUPTED)
-                raise
-            finally:
-                slots.release()
-            policy.finished(result)
+        async def take() -> Job | None:
+            nonlocal workers, exhausted, started_any, pending
+            async with taking:
+                if exhausted or stopper.stopped:
+                    return None
+                if started_any:
+                    await policy.before_next_start()
+                job = await anext(jobs, None)
+                if job is None:
+                    exhausted = True
+                    return None
+                if stopper.stopped:
+                    # Read in the instant the run stopped: reported like the running jobs.
+                    pending = job
+                    return None
+                started_any = True
+                policy.started(job)
+                if workers < limit:
+                    workers += 1
+                    group.create_task(work())
+                return job
+
+        async def work() -> None:
+            while (job := await take()) is not None:
+                try:
+                    result = await transport.fetch(job)
+                except asyncio.CancelledError:
+                    policy.interrupted(job, stopper.reason or StopReason.INTERRUPTED)
+                    raise
+                policy.finished(result)
+                # Let every response that is ready be handled before sending the next
+                # request: the requests then leave together, and a local server woken once
+                # takes them all (sent one by one, each woke it anew: +80 % system time).
+                await asyncio.sleep(0)
 
         async with self._open_transport() as transport:
             try:
                 async with asyncio.TaskGroup() as outer:
                     watcher = outer.create_task(stopper.raise_when_stopped())
                     async with asyncio.TaskGroup() as group:
-                        while True:
-                            # The slot first, then the job: no job is read before it can start.
-                            await slots.acquire()
-                            if stopper.stopped:
-                                break
-                            job = await anext(jobs, None)
-                            if job is None:
-                                break
-                            if stopper.stopped:
-                                pending = job
-                                break
-                            policy.started(job)
-                            group.create_task(fetch(job))
-                            await policy.before_next_start()
+                        workers = 1
+                        group.create_task(work())
                     watcher.cancel()
             except* RunStopped:
                 pass
             if pending is not None and stopper.reason is not None:
-                # Read in the instant the run stopped: reported like the jobs that were running.
                 policy.interrupted(pending, stopper.reason)
             aclose = getattr(jobs, "aclose", None)
             if aclose is not None:

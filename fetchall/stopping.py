@@ -3,7 +3,7 @@
 Every reason to stop goes through :meth:`Stopper.stop`, which records the first reason and
 wakes whoever waits in :meth:`Stopper.raise_when_stopped`. That coroutine, run as a task inside
 the run's TaskGroup, raises the private :class:`RunStopped` sentinel; the group then cancels
-every fetch and the feeding loop, and an ``except* RunStopped`` around the group absorbs it.
+every fetch, and an ``except* RunStopped`` around the group absorbs it.
 This is the documented way to end a TaskGroup before Python 3.15 adds ``TaskGroup.cancel()``.
 """
 
