@@ -77,6 +77,7 @@ class Fetcher:
             total=options.timeout, sock_connect=options.connect_timeout
         )
         self._sessions: Sessions | None = None
+        self._counts_only = store is None and options.max_size is None
 
     async def __aenter__(self) -> Self:
         # Tracing costs a little on every request: only when a hop needs pacing or logging.
@@ -187,7 +188,14 @@ class Fetcher:
                 timeout=self._timeout,
             ) as response:
                 try:
-                    if plan is None:
+                    if plan is None and self._counts_only:
+                        # Most runs: the body is only counted. Read here, not two coroutines
+                        # down, since this runs once per request.
+                        size = 0
+                        async for chunk in response.content.iter_any():
+                            size += len(chunk)
+                        seen, outcomes = _seen(response, size), None
+                    elif plan is None:
                         accepted = response.status in options.accept
                         seen, outcomes = await self._receive(response, save_as, accepted), None
                     else:

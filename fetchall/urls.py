@@ -27,12 +27,15 @@ class InvalidURL(ValueError):
 
 def parse_url(text: str) -> URL:
     """Return the URL to fetch, or raise :class:`InvalidURL` saying what is wrong with it."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+    if not text.isascii():  # most URLs are ASCII: one byte per character, nothing to decode
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_LINE_BYTES:
+            raise InvalidURL(LINE_TOO_LONG)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidURL("line is not valid UTF-8") from None
+    elif len(text) > MAX_LINE_BYTES:
         raise InvalidURL(LINE_TOO_LONG)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidURL("line is not valid UTF-8") from None
     if _WHITESPACE_OR_CONTROL.search(text):
         raise InvalidURL("URL contains spaces or control characters")
     if "://" not in text:

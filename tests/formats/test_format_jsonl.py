@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.results import make_result
 
+from fetchall.checks import CheckKey, CheckOutcome
 from fetchall.formats import Format, JsonLinesFormat
 from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
 
@@ -127,3 +130,40 @@ class TestResultDict:
         assert (_OK.ok, _OK.failed, _OK.cancelled) == (True, False, False)
         assert (_FAILED.ok, _FAILED.failed, _FAILED.cancelled) == (False, True, False)
         assert (_CANCELLED.ok, _CANCELLED.failed, _CANCELLED.cancelled) == (False, False, True)
+
+
+_TEXT = st.text(st.characters(codec="utf-8") | st.sampled_from(['"', "\\", "\u2028", "\x00"]))
+_OPTIONAL_TEXT = st.none() | _TEXT
+_COUNT = st.integers(min_value=0, max_value=2**53)
+_OUTCOMES = st.none() | st.lists(
+    st.builds(CheckOutcome, _TEXT, st.booleans(), _TEXT, st.sampled_from(list(CheckKey))),
+    max_size=3,
+).map(tuple)
+_ERRORS = st.none() | st.builds(FetchError, st.sampled_from(list(ErrorKind)), _TEXT)
+
+
+_RESULTS = st.builds(
+    Result,
+    url=_TEXT,
+    index=_COUNT,
+    source=_TEXT,
+    ok=st.booleans(),
+    status=st.none() | st.integers(min_value=100, max_value=599),
+    final_url=_OPTIONAL_TEXT,
+    bytes=_COUNT,
+    elapsed_ms=_COUNT,
+    attempts=_COUNT,
+    content_type=_OPTIONAL_TEXT,
+    saved_to=_OPTIONAL_TEXT,
+    error=_ERRORS,
+    checks=_OUTCOMES,
+)
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(result=_RESULTS)
+def test_a_line_is_the_result_dict_as_json_encodes_it(result: Result) -> None:
+    # The line is built by hand for speed; it must be byte for byte what json writes.
+    line = JsonLinesFormat(Mode.INDEPENDENT).result(result)
+    assert line == json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+    assert json.loads(line) == json.loads(json.dumps(result.to_dict()))
