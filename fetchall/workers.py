@@ -1,15 +1,16 @@
-"""``--workers N``: spread the fetching over N worker processes, with every promise kept.
+"""``--workers N``: spread the fetching over N processes, with every promise kept.
 
 One aiohttp process tops out at one core. With workers, this process (the coordinator) keeps
 everything that decides *what* happens: it reads the input, runs the mode's policy, holds the
-``--limit`` and ``--per-host`` slots, claims ``--save`` paths and reports results. The workers
-only fetch. So results, their order and the exit status are those of a one-process run:
+``--limit`` and ``--per-host`` slots, claims ``--save`` paths and reports results; it also
+fetches a share of the jobs itself, and N-1 worker processes fetch the rest. So results, their
+order and the exit status are those of a one-process run:
 
 * ``--limit``: the coordinator admits at most ``limit`` jobs (the same rule as one process),
-  and each worker's own request bound is its share of ``limit``, the shares adding up to it,
-  so that retries waiting out a backoff still hold no request slot.
+  and each fetcher's own request bound (its own and each worker's) is its share of ``limit``,
+  the shares adding up to it, so that retries waiting out a backoff still hold no request slot.
 * ``--per-host``: the coordinator holds a host slot for each job it dispatches.
-* ``--rate``: the workers take turns on one grid of start times on the system-wide monotonic
+* ``--rate``: the fetchers take turns on one grid of start times on the system-wide monotonic
   clock (:class:`fetchall.limits.Pacer`), so the bound holds across processes with no message.
 * Cancellation (``all``, ``first``, ``--max-failures``, a deadline, a signal): the coordinator's
   task for the job is cancelled like any other, and on its way out it tells the worker, which
@@ -151,8 +152,22 @@ class _Worker:
                 future.set_exception(RuntimeError("a fetchall worker process ended early"))
 
 
+class _Here:
+    """The coordinator's own share of the fetching, with a :class:`Fetcher` of its own."""
+
+    def __init__(self, fetcher: Fetcher, limit: int) -> None:
+        self.fetcher = fetcher
+        self.limit = limit
+        self.load = 0
+
+
 class WorkerPool:
-    """Fetches jobs in worker processes; used by the engine in place of a :class:`Fetcher`."""
+    """Fetches jobs in ``count`` processes, this one included; used by the engine in place
+    of a :class:`Fetcher`.
+
+    This process fetches a share itself: a job fetched here needs no message and no pickling,
+    and ``--workers 2`` starts one interpreter, not two (each costs about 0.17 s of CPU).
+    """
 
     def __init__(self, options: Options, store: BodyStore | None, count: int) -> None:
         self._options = options
@@ -160,6 +175,7 @@ class WorkerPool:
         self._count = max(1, min(count, options.limit))
         self._hosts = HostSlots(options.per_host) if options.per_host else None
         self._workers: list[_Worker] = []
+        self._here: _Here | None = None
         self._ids = itertools.count()
         self._group = asyncio.TaskGroup()
 
@@ -167,7 +183,12 @@ class WorkerPool:
         await self._group.__aenter__()
         started = False
         try:
-            await self._start_workers()
+            origin = time.monotonic()
+            await self._start_workers(origin)
+            own = self._share_of(0)
+            fetcher = Fetcher(own, self._store, pacer_share=((0, self._count), origin))
+            await fetcher.__aenter__()
+            self._here = _Here(fetcher, own.limit)
             started = True
         finally:
             if not started:  # no worker may outlive a failed (or cancelled) start
@@ -181,18 +202,25 @@ class WorkerPool:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        await self._stop_workers()
-        await self._group.__aexit__(exc_type, exc, tb)
+        try:
+            await self._stop_workers()
+        finally:
+            if self._here is not None:
+                await self._here.fetcher.__aexit__(exc_type, exc, tb)
+            await self._group.__aexit__(exc_type, exc, tb)
 
-    async def _start_workers(self) -> None:
+    def _share_of(self, index: int) -> Options:
+        """The options of fetcher ``index``: its share of ``--limit`` (the shares add up to it
+        exactly: 10 over 3 is 4, 3, 3) and no ``--per-host``, which this process holds."""
         options, count = self._options, self._count
+        limit = options.limit // count + (index < options.limit % count)
+        return dataclasses.replace(options, limit=limit, per_host=None)
+
+    async def _start_workers(self, origin: float) -> None:
         save_root = self._store.root if self._store is not None else None
         save_directory = self._store.directory if self._store is not None else None
-        origin = time.monotonic()
-        for index in range(count):
-            # Shares of --limit that add up to it exactly: 10 over 3 workers is 4, 3, 3.
-            limit = options.limit // count + (index < options.limit % count)
-            worker_options = dataclasses.replace(options, limit=limit, per_host=None)
+        for index in range(1, self._count):  # share 0 is this process's own
+            worker_options = self._share_of(index)
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 # Not ``-m fetchall.workers``: as ``__main__`` the message classes would not be
@@ -202,12 +230,12 @@ class WorkerPool:
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
             )
-            worker = _Worker(process, limit)
+            worker = _Worker(process, worker_options.limit)
             self._workers.append(worker)
             worker.outbox.put(
                 Setup(
                     worker_options,
-                    (index, count),
+                    (index, self._count),
                     origin,
                     save_root,
                     save_directory,
@@ -225,9 +253,10 @@ class WorkerPool:
             await worker.process.wait()
 
     async def fetch(self, job: Job) -> Result:
-        """Fetch ``job`` in the least busy worker; cancelling this cancels it there too."""
+        """Fetch ``job`` here or in the least busy worker; cancelling this cancels it there
+        too."""
         if self._store is None and self._hosts is None:
-            # Nothing here needs the URL parsed: the worker parses it (and reports it invalid).
+            # Nothing here needs the URL parsed: the fetcher parses it (and reports it invalid).
             return await self._dispatch(job, None)
         url = url_to_fetch(job)
         if isinstance(url, Result):
@@ -239,7 +268,16 @@ class WorkerPool:
             return await self._dispatch(job, save_as)
 
     async def _dispatch(self, job: Job, save_as: PurePosixPath | None) -> Result:
-        worker = min(self._workers, key=lambda w: w.load / w.limit)
+        here = self._here
+        assert here is not None, "use WorkerPool as an async context manager"
+        # Here first when as busy as the least busy worker: that costs no message.
+        worker = min(self._workers, key=lambda w: w.load / w.limit, default=None)
+        if worker is None or here.load / here.limit <= worker.load / worker.limit:
+            here.load += 1
+            try:
+                return await here.fetcher.fetch(job, save_as)
+            finally:
+                here.load -= 1
         job_id = next(self._ids)
         future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
         worker.waiting[job_id] = future
