@@ -41,6 +41,7 @@ from types import TracebackType
 from typing import NamedTuple, Self
 
 from fetchall import eventloop
+from fetchall.collecting import collect_less_often
 from fetchall.fetcher import Fetcher
 from fetchall.limits import HostSlots
 from fetchall.models import Job, Result
@@ -340,5 +341,6 @@ def main() -> None:
     # Ctrl-C reaches the whole process group; only the coordinator decides what it means.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    collect_less_often()
     with contextlib.suppress(BrokenPipeError):
         eventloop.run(_serve())
