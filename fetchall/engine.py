@@ -158,15 +158,15 @@ class Run:
         async def take() -> Job | None:
             nonlocal workers, exhausted, started_any, pending
             async with taking:
-                if exhausted or stopper.stopped:
+                if exhausted or stopper.reason is not None:
                     return None
-                if started_any:
+                if started_any and policy.pauses_between_starts:
                     await policy.before_next_start()
                 job = await anext(jobs, None)
                 if job is None:
                     exhausted = True
                     return None
-                if stopper.stopped:
+                if stopper.reason is not None:
                     # Read in the instant the run stopped: reported like the running jobs.
                     pending = job
                     return None

@@ -77,6 +77,7 @@ class Fetcher:
             total=options.timeout, sock_connect=options.connect_timeout
         )
         self._sessions: Sessions | None = None
+        self._plain: aiohttp.ClientSession  # the session most requests use, once entered
         self._counts_only = store is None and options.max_size is None
 
     async def __aenter__(self) -> Self:
@@ -84,6 +85,7 @@ class Fetcher:
         traced = self._options.rate is not None or log.isEnabledFor(logging.INFO)
         hook = self._on_request_redirect if traced else None
         self._sessions = await Sessions(self._options, hook).__aenter__()
+        self._plain = self._sessions.plain
         return self
 
     async def __aexit__(
@@ -175,7 +177,7 @@ class Fetcher:
         sent = time.monotonic()
         plan = _plan_of(checks) if checks else None
         noting = plan is not None and plan.cert
-        session = self._sessions.noting_certificates() if noting else self._sessions.plain
+        session = self._sessions.noting_certificates() if noting else self._plain
         try:
             async with session.request(
                 options.method,

@@ -44,6 +44,8 @@ class Policy(Protocol):
     """What a mode does with each outcome, and how it ends (one per :class:`Mode`)."""
 
     counts: Counts
+    pauses_between_starts: bool
+    """Whether :meth:`before_next_start` may wait; the scheduler skips it when not."""
 
     def started(self, job: Job) -> None:
         """``job`` has been read and is about to start."""
@@ -63,6 +65,8 @@ class Policy(Protocol):
 
 class _Streaming:
     """What ``independent`` and ``first`` share: each result is emitted as it arrives."""
+
+    pauses_between_starts = False
 
     def __init__(self, emit: ResultCallback, stopper: Stopper) -> None:
         self.counts = Counts()
@@ -123,6 +127,7 @@ class FirstSuccessPolicy(_Streaming):
     def __init__(self, emit: ResultCallback, stopper: Stopper, stagger: float = 0.0) -> None:
         super().__init__(emit, stopper)
         self._stagger = stagger
+        self.pauses_between_starts = stagger > 0
         self._racer_failed = asyncio.Event()
 
     def started(self, job: Job) -> None:
@@ -147,6 +152,8 @@ class FirstSuccessPolicy(_Streaming):
 
 class AllOrNothingPolicy:
     """Results are held until the end; one failure turns every other job into ``cancelled``."""
+
+    pauses_between_starts = False
 
     def __init__(self, emit: ResultCallback, stopper: Stopper, jobs: list[Job]) -> None:
         self.counts = Counts()

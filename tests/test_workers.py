@@ -74,6 +74,29 @@ class TestSameResults:
             assert result.stderr.count("\n") == 1
 
 
+class TestProcesses:
+    def test_this_process_fetches_a_share_beside_n_minus_1_workers(
+        self, server: FaultServer, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """--workers 3 starts two processes, and three fetch at once: limit 6 is three shares
+        of 2 (each fetcher's connection pool holds its share), and the server sees 6."""
+        started: list[tuple[Any, ...]] = []
+        create = asyncio.create_subprocess_exec
+
+        async def counting(*args: Any, **kwargs: Any) -> asyncio.subprocess.Process:
+            started.append(args)
+            return await create(*args, **kwargs)
+
+        monkeypatch.setattr(asyncio, "create_subprocess_exec", counting)
+        urls = [server.url("/gate/wp") for _ in range(12)]
+        helper = release_when(server, "wp", lambda s: s.in_flight == 6)
+        report = asyncio.run(fetchall.fetch_all(urls, limit=6, workers=3))
+        helper.join(5)
+        assert report.summary.ok == 12
+        assert server.max_in_flight == 6
+        assert len(started) == 2
+
+
 class TestBoundsAcrossWorkers:
     def test_limit_holds_across_workers(self, server: FaultServer) -> None:
         """--limit 5 over 2 workers: the server sees 5 at once, never 6."""

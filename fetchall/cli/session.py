@@ -83,7 +83,8 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
         output.result(result)
         report_files.result(result)
 
-    engine = Run(settings.mode, settings.options, emit)
+    # Called once per result: without --report, straight to the output.
+    engine = Run(settings.mode, settings.options, emit if settings.reports else output.result)
     output.watch_for_reader_gone()
     # Signals first: once the input thread exists, Ctrl-C is handled (tests rely on it).
     with report_files, SignalsStopRun(engine.stopper) as signals:

@@ -36,24 +36,17 @@ def _line(result: Result) -> str:
     """``result.to_dict()`` as the encoder writes it, built directly: a line per request,
     and the dict and the encoder's walk over it cost as much as the rest of this module."""
     r = result
+    status = "null" if r.status is None else f"{r.status:d}"
+    final_url = "null" if r.final_url is None else _quoted(r.final_url)
+    content_type = "null" if r.content_type is None else _quoted(r.content_type)
+    saved_to = "null" if r.saved_to is None else _quoted(r.saved_to)
     error = "null" if r.error is None else _encode(r.error.to_dict())
     checks = "null" if r.checks is None else _encode([c.to_dict() for c in r.checks])
     return (
         f'{{"url": {_quoted(r.url)}, "index": {r.index:d}, "source": {_quoted(r.source)}, '
-        f'"ok": {_BOOLEANS[r.ok]}, "status": {_number(r.status)}, '
-        f'"final_url": {_text(r.final_url)}, "bytes": {r.bytes:d}, '
+        f'"ok": {"true" if r.ok else "false"}, "status": {status}, '
+        f'"final_url": {final_url}, "bytes": {r.bytes:d}, '
         f'"elapsed_ms": {r.elapsed_ms:d}, "attempts": {r.attempts:d}, '
-        f'"content_type": {_text(r.content_type)}, "saved_to": {_text(r.saved_to)}, '
+        f'"content_type": {content_type}, "saved_to": {saved_to}, '
         f'"error": {error}, "checks": {checks}}}\n'
     )
-
-
-_BOOLEANS = {True: "true", False: "false"}
-
-
-def _text(value: str | None) -> str:
-    return "null" if value is None else _quoted(value)
-
-
-def _number(value: int | None) -> str:
-    return "null" if value is None else f"{value:d}"
