@@ -174,8 +174,8 @@ class Fetcher:
     ) -> _Answer:
         assert self._sessions is not None, "use Fetcher as an async context manager"
         options = self._options
-        sent = time.monotonic()
         plan = _plan_of(checks) if checks else None
+        sent = time.monotonic() if plan is not None else 0.0  # for the elapsed check
         noting = plan is not None and plan.cert
         session = self._sessions.noting_certificates() if noting else self._plain
         try:
@@ -334,13 +334,9 @@ def _plan_of(checks: tuple[Check, ...]) -> CheckPlan:
 
 
 def _seen(response: aiohttp.ClientResponse, size: int, saved_to: str | None = None) -> Response:
-    return Response(
-        status=response.status,
-        final_url=redact(str(response.url)),
-        content_type=response.headers.get("Content-Type"),
-        bytes=size,
-        saved_to=saved_to,
-    )
+    # Positional: this runs once per request.
+    content_type = response.headers.get("Content-Type")
+    return Response(response.status, redact(str(response.url)), content_type, size, saved_to)
 
 
 def _too_large(limit: int, declared: int | None) -> str:
