@@ -146,17 +146,17 @@ class Run:
         limit = self.options.limit * (2 if self.options.may_retry else 1)
         stopper = self.stopper
         # Each slot is a long-lived task that takes its next job only once it is free, so no
-        # job is read before it can start and no task is made per job (that cost as much as
-        # the rest of the scheduling). Tasks start one by one, each when the one before it
-        # took a job: a short input starts as many tasks as it has jobs.
+        # job is read before it can start and no task is made per job. Tasks start one by
+        # one, each when the one before it took a job: a short input starts as many tasks as
+        # it has jobs.
         taking = asyncio.Lock()
-        workers = 0
+        tasks = 0
         exhausted = False
         started_any = False
         pending: Job | None = None
 
-        async def take() -> Job | None:
-            nonlocal workers, exhausted, started_any, pending
+        async def next_job() -> Job | None:
+            nonlocal tasks, exhausted, started_any, pending
             async with taking:
                 if exhausted or stopper.reason is not None:
                     return None
@@ -172,13 +172,13 @@ class Run:
                     return None
                 started_any = True
                 policy.started(job)
-                if workers < limit:
-                    workers += 1
-                    group.create_task(work())
+                if tasks < limit:
+                    tasks += 1
+                    group.create_task(fetch_jobs())
                 return job
 
-        async def work() -> None:
-            while (job := await take()) is not None:
+        async def fetch_jobs() -> None:
+            while (job := await next_job()) is not None:
                 try:
                     result = await transport.fetch(job)
                 except asyncio.CancelledError:
@@ -187,7 +187,8 @@ class Run:
                 policy.finished(result)
                 # Let every response that is ready be handled before sending the next
                 # request: the requests then leave together, and a local server woken once
-                # takes them all (sent one by one, each woke it anew: +80 % system time).
+                # takes them all (sent one by one, each woke it anew: about twice the system
+                # time on 20,000 requests).
                 await asyncio.sleep(0)
 
         async with self._open_transport() as transport:
@@ -195,8 +196,8 @@ class Run:
                 async with asyncio.TaskGroup() as outer:
                     watcher = outer.create_task(stopper.raise_when_stopped())
                     async with asyncio.TaskGroup() as group:
-                        workers = 1
-                        group.create_task(work())
+                        tasks = 1
+                        group.create_task(fetch_jobs())
                     watcher.cancel()
             except* RunStopped:
                 pass
