@@ -13,17 +13,17 @@ from fetchall._version import __version__
 
 if TYPE_CHECKING:
     from fetchall.api import Report, fetch_all, stream
-    from fetchall.engine import Run
-    from fetchall.errorgroups import ErrorGroup
-    from fetchall.inputs import Shard
+    from fetchall.engine.run import Run
+    from fetchall.engine.stopping import Stopper, StopReason
+    from fetchall.formats.groups import ErrorGroup
+    from fetchall.inputs.reader import Shard
     from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary
     from fetchall.options import Options
     from fetchall.statuses import AcceptedStatuses
-    from fetchall.stopping import Stopper, StopReason
 
 _EXPORTS = {
     "AcceptedStatuses": "fetchall.statuses",
-    "ErrorGroup": "fetchall.errorgroups",
+    "ErrorGroup": "fetchall.formats.groups",
     "ErrorKind": "fetchall.models",
     "FetchError": "fetchall.models",
     "Job": "fetchall.models",
@@ -31,10 +31,10 @@ _EXPORTS = {
     "Options": "fetchall.options",
     "Report": "fetchall.api",
     "Result": "fetchall.models",
-    "Run": "fetchall.engine",
-    "Shard": "fetchall.inputs",
-    "StopReason": "fetchall.stopping",
-    "Stopper": "fetchall.stopping",
+    "Run": "fetchall.engine.run",
+    "Shard": "fetchall.inputs.reader",
+    "StopReason": "fetchall.engine.stopping",
+    "Stopper": "fetchall.engine.stopping",
     "Summary": "fetchall.models",
     "fetch_all": "fetchall.api",
     "stream": "fetchall.api",

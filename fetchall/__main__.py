@@ -10,7 +10,7 @@ def main() -> None:
 
         print(f"fetchall {__version__}")
         return
-    from fetchall.collecting import collect_less_often  # noqa: PLC0415
+    from fetchall.process import collect_less_often  # noqa: PLC0415
 
     collect_less_often()  # before the imports, which allocate a great many objects too
     from fetchall.cli import main as run_cli  # noqa: PLC0415

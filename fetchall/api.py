@@ -17,12 +17,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
 
-from fetchall.engine import Run
-from fetchall.errorgroups import ErrorGroup, ErrorGroups
-from fetchall.jobstream import JobSource
+from fetchall.engine.jobstream import JobSource
+from fetchall.engine.run import Run
+from fetchall.engine.stopping import StopReason
+from fetchall.formats.groups import ErrorGroup, ErrorGroups
 from fetchall.models import Mode, Result, Summary
 from fetchall.options import Options
-from fetchall.stopping import StopReason
 
 URLs = JobSource
 

@@ -18,7 +18,7 @@ from fetchall.cli.status import OneLineUsageError
 if TYPE_CHECKING:
     from fetchall.checks import Check
     from fetchall.cli.reports import ReportSpec
-    from fetchall.inputs import Shard
+    from fetchall.inputs.reader import Shard
     from fetchall.statuses import AcceptedStatuses
 
 # click makes a type of a plain function (its name, upper-cased, is the metavar shown in
@@ -165,7 +165,7 @@ def shard(spec: str | None, completion_index: str | None) -> Shard | None:
     """
     if spec is None:
         return None
-    from fetchall.inputs import Shard  # noqa: PLC0415 (import-light --help)
+    from fetchall.inputs.reader import Shard  # noqa: PLC0415 (import-light --help)
 
     if "/" not in spec.strip():
         if completion_index is None or not completion_index.isdigit():

@@ -9,7 +9,7 @@ from fetchall.cli.console import Console
 from fetchall.cli.output import Output
 from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
 from fetchall.formats import Format
-from fetchall.merge import ReportError, merge
+from fetchall.formats.merge import ReportError, merge
 
 
 def print_merged(

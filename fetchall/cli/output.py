@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     import asyncio
 
+    from fetchall.cli.progress import Progress
     from fetchall.formats import Formatter
     from fetchall.models import Result, Summary
-    from fetchall.progress import Progress
 
 
 class Output:

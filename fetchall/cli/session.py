@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from fetchall import eventloop
+from fetchall import process
 from fetchall.cli.console import Console
 from fetchall.cli.output import Output
 from fetchall.cli.reports import ReportFiles
@@ -21,10 +21,10 @@ from fetchall.cli.settings import Settings
 from fetchall.cli.signals import SignalsStopRun
 from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
 from fetchall.formats import Format
-from fetchall.inputs import InputError, JobReader, open_sources
+from fetchall.inputs.reader import InputError, JobReader, open_sources
 
 if TYPE_CHECKING:
-    from fetchall.inputs import _Source
+    from fetchall.inputs.reader import _Source
     from fetchall.models import Result
 
 
@@ -44,14 +44,14 @@ def run(settings: Settings, console: Console) -> ExitStatus:
         sources = open_sources(settings.inputs)
     except InputError as exc:
         raise OneLineUsageError(str(exc)) from None
-    return eventloop.run(_fetch(settings, console, sources))
+    return process.run(_fetch(settings, console, sources))
 
 
 async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -> ExitStatus:
     # aiohttp is imported once the inputs are known to be usable.
-    from fetchall.engine import Run  # noqa: PLC0415
-    from fetchall.jobstream import job_stream  # noqa: PLC0415
-    from fetchall.stopping import StopReason  # noqa: PLC0415
+    from fetchall.engine.jobstream import job_stream  # noqa: PLC0415
+    from fetchall.engine.run import Run  # noqa: PLC0415
+    from fetchall.engine.stopping import StopReason  # noqa: PLC0415
 
     loop = asyncio.get_running_loop()
     progress = _ProgressLine(settings, console) if settings.progress else None
@@ -122,8 +122,8 @@ class _ProgressLine:
     """The progress line on stderr, and the count of the inputs' jobs that gives its total."""
 
     def __init__(self, settings: Settings, console: Console) -> None:
-        from fetchall.counting import InputTotal  # noqa: PLC0415 (only with the line)
-        from fetchall.progress import Progress  # noqa: PLC0415
+        from fetchall.cli.progress import Progress  # noqa: PLC0415
+        from fetchall.inputs.counting import InputTotal  # noqa: PLC0415 (only with the line)
 
         self.total = InputTotal(settings.inputs, settings.shard)
         self.line = Progress(

@@ -18,7 +18,7 @@ from fetchall.options import Options
 
 if TYPE_CHECKING:
     from fetchall.cli.reports import ReportSpec
-    from fetchall.inputs import Shard
+    from fetchall.inputs.reader import Shard
 
 # The command's parameters that shape fetching carry the names of these fields.
 _OPTION_FIELDS = tuple(field.name for field in dataclasses.fields(Options))
@@ -63,7 +63,7 @@ class Settings:
             _check_writable(options.save_dir)
         if options.cacert or options.cert:
             # A file that is not PEM is refused before any request, naming it.
-            from fetchall.tls import ssl_context_for  # noqa: PLC0415 (loads ssl)
+            from fetchall.transport.tls import ssl_context_for  # noqa: PLC0415 (loads ssl)
 
             try:
                 ssl_context_for(options)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from fetchall.cli.status import ExitStatus
 
 if TYPE_CHECKING:
-    from fetchall.engine import Stopper
+    from fetchall.engine.run import Stopper
 
 _HANDLED = (signal.SIGINT, signal.SIGTERM)
 
@@ -79,7 +79,7 @@ class SignalsStopRun:
             signal.signal(signum, handler)
 
     def _on_signal(self, signum: int) -> None:
-        from fetchall.stopping import StopReason  # noqa: PLC0415
+        from fetchall.engine.stopping import StopReason  # noqa: PLC0415
 
         if self.received is not None and signum == signal.SIGINT:
             os._exit(ExitStatus.SIGINT)

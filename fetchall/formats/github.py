@@ -27,8 +27,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
-from fetchall.errorgroups import ErrorGroups
 from fetchall.formats.base import RaceFilter, printable_lines
+from fetchall.formats.groups import ErrorGroups
 from fetchall.formats.markdown import MarkdownFormat
 from fetchall.formats.sources import Origin, parse_source, workspace_path
 from fetchall.formats.text import MAX_URLS_PER_GROUP, error_report

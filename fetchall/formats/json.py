@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from fetchall.errorgroups import ErrorGroups
+from fetchall.formats.groups import ErrorGroups
 from fetchall.models import Mode, Result, Summary
 
 

@@ -19,8 +19,8 @@ import itertools
 import re
 from collections.abc import Sequence
 
-from fetchall.errorgroups import ErrorGroup, ErrorGroups
 from fetchall.formats.base import LINE_BREAK, printable_lines
+from fetchall.formats.groups import ErrorGroup, ErrorGroups
 from fetchall.formats.text import human_size, human_time
 from fetchall.models import ErrorKind, Mode, Result, Summary
 from fetchall.shown import printable

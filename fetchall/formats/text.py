@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from fetchall.errorgroups import ErrorGroups
 from fetchall.formats.base import RaceFilter
+from fetchall.formats.groups import ErrorGroups
 from fetchall.models import ErrorKind, Mode, Result, Summary
 
 MAX_URLS_PER_GROUP = 10

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 import pytest
 from support.results import make_result, summary_of
 
-from fetchall.errorgroups import ErrorGroups
 from fetchall.formats import Format, GitHubFormat, MarkdownFormat, TextFormat
 from fetchall.formats.github import (
     MAX_ANNOTATIONS,
@@ -18,6 +17,7 @@ from fetchall.formats.github import (
     github_outputs,
     inert,
 )
+from fetchall.formats.groups import ErrorGroups
 from fetchall.formats.sources import workspace_path
 from fetchall.formats.text import error_report
 from fetchall.models import ErrorKind, Mode, Result, Summary

@@ -20,13 +20,13 @@ from typing import TYPE_CHECKING, Self
 import aiohttp
 from yarl import URL
 
-from fetchall.errors import error_for
-from fetchall.limits import RequestBounds
 from fetchall.models import ErrorKind, FetchError, Job, Response, Result, result_for
 from fetchall.options import Options
-from fetchall.retrying import delay_before_next_try, parse_retry_after
-from fetchall.sessions import CertificateNotingResponse, Sessions
 from fetchall.shown import redact
+from fetchall.transport.errors import error_for
+from fetchall.transport.limits import RequestBounds
+from fetchall.transport.retrying import delay_before_next_try, parse_retry_after
+from fetchall.transport.sessions import CertificateNotingResponse, Sessions
 from fetchall.urls import url_to_fetch
 
 if TYPE_CHECKING:
@@ -245,7 +245,7 @@ class Fetcher:
         """Read the response keeping what its checks need, and judge them on it."""
         # Checks (and jmespath) load with the first job that has any: start-up stays lean.
         from fetchall.checks import judge  # noqa: PLC0415
-        from fetchall.observing import observed_of  # noqa: PLC0415
+        from fetchall.transport.observing import observed_of  # noqa: PLC0415
 
         # The certificate is read while the connection that served the response is held.
         cert_expires = None

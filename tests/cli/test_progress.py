@@ -27,8 +27,8 @@ import pytest
 from support.cli import assert_clean_stderr
 from support.fault_server import FaultServer
 
+from fetchall.cli.progress import Progress
 from fetchall.models import Result
-from fetchall.progress import Progress
 
 CLEAR = "\r\x1b[K"
 SGR = re.compile(r"\x1b\[[0-9;]*m")

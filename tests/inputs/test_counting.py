@@ -12,8 +12,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fetchall.counting import InputTotal, count_jobs
-from fetchall.inputs import JobReader, Shard, open_sources, read_jobs_with
+from fetchall.inputs.counting import InputTotal, count_jobs
+from fetchall.inputs.reader import JobReader, Shard, open_sources, read_jobs_with
 from fetchall.urls import MAX_LINE_BYTES
 
 # Pieces of lines that the reader treats in different ways: URLs, comments, every kind of

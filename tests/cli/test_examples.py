@@ -20,7 +20,7 @@ from support.cli import invoke
 
 from fetchall.formats import Format
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_FILES = {
     "github-actions/smoke.yml": {"--format"},
     "github-actions/sharded.yml": {"--shard", "--merge", "--format"},

@@ -19,7 +19,7 @@ from typing import Any, Self
 import aiohttp
 
 from fetchall.options import Options
-from fetchall.tls import ssl_context_for
+from fetchall.transport.tls import ssl_context_for
 
 RedirectHook = Callable[
     [aiohttp.ClientSession, SimpleNamespace, aiohttp.TraceRequestRedirectParams], Awaitable[None]

@@ -11,7 +11,8 @@ order and the exit status are those of a one-process run:
   the shares adding up to it, so that retries waiting out a backoff still hold no request slot.
 * ``--per-host``: the coordinator holds a host slot for each job it dispatches.
 * ``--rate``: the fetchers take turns on one grid of start times on the system-wide monotonic
-  clock (:class:`fetchall.limits.Pacer`), so the bound holds across processes with no message.
+  clock (:class:`fetchall.transport.limits.Pacer`), so the bound holds across processes with no
+  message.
 * Cancellation (``all``, ``first``, ``--max-failures``, a deadline, a signal): the coordinator's
   task for the job is cancelled like any other, and on its way out it tells the worker, which
   cancels its fetch and so closes the connection at once.
@@ -40,13 +41,13 @@ from pathlib import Path, PurePosixPath
 from types import TracebackType
 from typing import NamedTuple, Self
 
-from fetchall import eventloop
-from fetchall.collecting import collect_less_often
-from fetchall.fetcher import Fetcher
-from fetchall.limits import HostSlots
+from fetchall import process
 from fetchall.models import Job, Result
 from fetchall.options import Options
+from fetchall.process import collect_less_often
 from fetchall.saving import BodyStore
+from fetchall.transport.fetcher import Fetcher
+from fetchall.transport.limits import HostSlots
 from fetchall.urls import url_to_fetch
 
 _LENGTH = struct.Struct("!I")
@@ -224,10 +225,10 @@ class WorkerPool:
             worker_options = self._share_of(index)
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
-                # Not ``-m fetchall.workers``: as ``__main__`` the message classes would not be
-                # the ``fetchall.workers`` ones that the pickled messages name.
+                # Not ``-m fetchall.transport.workers``: as ``__main__`` the message classes would
+                # not be the ``fetchall.transport.workers`` ones that the pickled messages name.
                 "-c",
-                "from fetchall.workers import main; main()",
+                "from fetchall.transport.workers import main; main()",
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
             )
@@ -343,4 +344,4 @@ def main() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     collect_less_often()
     with contextlib.suppress(BrokenPipeError):
-        eventloop.run(_serve())
+        process.run(_serve())

@@ -1,6 +1,6 @@
 """What checks are judged on, taken from an aiohttp response: headers, the body kept for them,
 the time the attempt took, and the certificate of the connection that served it (noted by
-:class:`fetchall.sessions.CertificateNotingResponse`)."""
+:class:`fetchall.transport.sessions.CertificateNotingResponse`)."""
 
 from __future__ import annotations
 

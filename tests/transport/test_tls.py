@@ -15,7 +15,7 @@ from support.fault_server import FaultServer
 
 import fetchall
 from fetchall import ErrorKind, Options
-from fetchall.tls import ssl_context_for
+from fetchall.transport.tls import ssl_context_for
 
 
 class TLSSetup:

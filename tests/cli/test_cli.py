@@ -24,7 +24,7 @@ from fetchall.cli import command
 from fetchall.cli.console import Console
 from fetchall.cli.settings import Settings
 from fetchall.cli.status import exit_status
-from fetchall.inputs import Shard
+from fetchall.inputs.reader import Shard
 from fetchall.models import Mode, Summary
 from fetchall.options import Options
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from support.results import make_result
 
-from fetchall.errorgroups import ErrorGroups
+from fetchall.formats.groups import ErrorGroups
 from fetchall.models import ErrorKind
 
 

@@ -1,9 +1,9 @@
 """The seam between the engine and the network.
 
 The engine decides *what* runs and when it stops; a :class:`Transport` only turns one job into
-one result. :class:`fetchall.fetcher.Fetcher` fetches in this process;
-:class:`fetchall.workers.WorkerPool` spreads the jobs over worker processes. Tests may pass
-any object with this shape.
+one result. :class:`fetchall.transport.fetcher.Fetcher` fetches in this process;
+:class:`fetchall.transport.workers.WorkerPool` spreads the jobs over worker processes. Tests
+may pass any object with this shape.
 """
 
 from __future__ import annotations
@@ -33,9 +33,9 @@ def transport_for(options: Options, store: BodyStore | None) -> Transport:
     """The transport ``options`` ask for: worker processes with ``workers > 1``, else this one."""
     # Imported here: each pulls in aiohttp, and worker processes also multiprocessing helpers.
     if options.workers > 1:
-        from fetchall.workers import WorkerPool  # noqa: PLC0415
+        from fetchall.transport.workers import WorkerPool  # noqa: PLC0415
 
         return WorkerPool(options, store, options.workers)
-    from fetchall.fetcher import Fetcher  # noqa: PLC0415
+    from fetchall.transport.fetcher import Fetcher  # noqa: PLC0415
 
     return Fetcher(options, store)

@@ -1,7 +1,7 @@
 """What each mode does with an outcome, and what it reports when the run ends.
 
 A policy never starts or cancels anything itself: it says "stop" through the run's
-:class:`~fetchall.stopping.Stopper`, and the scheduler does the rest.
+:class:`~fetchall.engine.stopping.Stopper`, and the scheduler does the rest.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import asyncio
 from collections.abc import Callable
 from typing import Protocol
 
+from fetchall.engine.stopping import Stopper, StopReason
 from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, result_for
-from fetchall.stopping import Stopper, StopReason
 
 ResultCallback = Callable[[Result], None]
 

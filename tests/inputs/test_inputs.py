@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from fetchall.inputs import (
+from fetchall.inputs.reader import (
     InputError,
     JobReader,
     LineSplitter,
@@ -410,7 +410,7 @@ class TestShard:
         """Another interpreter with a different PYTHONHASHSEED assigns the same shards."""
         code = (
             "import sys\n"
-            "from fetchall.inputs import Shard\n"
+            "from fetchall.inputs.reader import Shard\n"
             f"urls = {list(self._URLS)!r}\n"
             "print([next(k for k in range(1, 4) if Shard(k, 3).keeps(u)) for u in urls])\n"
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from fetchall.collecting import YOUNG_OBJECTS_BEFORE_COLLECTING
+from fetchall.process import YOUNG_OBJECTS_BEFORE_COLLECTING
 
 _PROBE = """
 import gc, sys

@@ -19,8 +19,8 @@ from multidict import CIMultiDict, CIMultiDictProxy
 from yarl import URL
 
 from fetchall import ErrorKind, Job, Options, Result
-from fetchall.errors import error_for
-from fetchall.fetcher import Fetcher
+from fetchall.transport.errors import error_for
+from fetchall.transport.fetcher import Fetcher
 
 URL_TEXT = "http://mocked.test/x"
 REQUEST_INFO = aiohttp.RequestInfo(

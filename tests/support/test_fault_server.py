@@ -19,6 +19,7 @@ import warnings
 
 import aiohttp
 import pytest
+
 from support.fault_server import FaultServer
 
 Response = tuple[int, dict[str, str], bytes]

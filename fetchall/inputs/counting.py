@@ -21,11 +21,11 @@ import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
-from fetchall.inputs import is_literal_url
+from fetchall.inputs.reader import is_literal_url
 from fetchall.urls import MAX_LINE_BYTES
 
 if TYPE_CHECKING:
-    from fetchall.inputs import JobReader, Shard
+    from fetchall.inputs.reader import JobReader, Shard
 
 _CHUNK = 256 * 1024
 _JUDGED = MAX_LINE_BYTES + 1  # the reader judges a line by this many bytes at most

@@ -1,9 +1,9 @@
 """The scheduler: jobs in, results out, every task inside one TaskGroup.
 
-A run stops early through its :class:`~fetchall.stopping.Stopper`: the group then cancels every
-fetch, and every task waiting for its next job. A fetch that is cancelled reports itself (as
-``cancelled``, or as a ``deadline`` failure) before re-raising ``CancelledError``, so no job
-that was started goes unreported.
+A run stops early through its :class:`~fetchall.engine.stopping.Stopper`: the group then
+cancels every fetch, and every task waiting for its next job. A fetch that is cancelled reports
+itself (as ``cancelled``, or as a ``deadline`` failure) before re-raising ``CancelledError``, so
+no job that was started goes unreported.
 
 Memory stays O(limit): at most ``limit`` tasks fetch, each taking its next job from the input
 only once it is free.
@@ -16,11 +16,16 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterable
 from typing import TYPE_CHECKING
 
-from fetchall.jobstream import JobSource, job_stream, with_defaults
+from fetchall.engine.jobstream import JobSource, job_stream, with_defaults
+from fetchall.engine.policies import (
+    AllOrNothingPolicy,
+    Policy,
+    ResultCallback,
+    streaming_policy_for,
+)
+from fetchall.engine.stopping import RunStopped, Stopper, StopReason
 from fetchall.models import Job, Mode, Summary
 from fetchall.options import Options
-from fetchall.policies import AllOrNothingPolicy, Policy, ResultCallback, streaming_policy_for
-from fetchall.stopping import RunStopped, Stopper, StopReason
 from fetchall.urls import invalid_result
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from click.testing import Result
 from support.cli import assert_one_line_usage_error, invoke
 from support.fault_server import FaultServer
 
-from fetchall.inputs import Shard
+from fetchall.inputs.reader import Shard
 
 URL_COUNT = 60
 SHARDS = 3
