@@ -1,4 +1,4 @@
-"""The knobs of a run are checked once, with messages that say what to change (§4, §6)."""
+"""The knobs of a run are checked once, with messages that say what to change."""
 
 from __future__ import annotations
 

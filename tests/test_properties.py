@@ -1,4 +1,4 @@
-"""Whatever bytes an input holds, reading and validating it never crashes (contract §2, §7)."""
+"""Whatever bytes an input holds, reading and validating it never crashes."""
 
 from __future__ import annotations
 

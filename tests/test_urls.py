@@ -1,4 +1,4 @@
-"""Which lines are fetchable URLs (contract §2) and how URLs are shown without credentials (§7)."""
+"""Which lines are fetchable URLs and how URLs are shown without credentials."""
 
 from __future__ import annotations
 

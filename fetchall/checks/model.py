@@ -61,7 +61,7 @@ KEY_OPS: dict[CheckKey, tuple[Op, ...]] = {
     CheckKey.CERT: (Op.GREATER_OR_EQUAL, Op.GREATER),
     CheckKey.FINAL: (Op.EQUAL, Op.CONTAINS),
 }
-"""The operators each key takes, in the order the contract lists them."""
+"""The operators each key takes, in the order the README's check table lists them."""
 
 
 def describe_ops(key: CheckKey) -> str:

@@ -185,7 +185,7 @@ class Fetcher:
                 headers=options.headers or None,
                 allow_redirects=options.max_redirects > 0,
                 # aiohttp fails once the redirects received reach max_redirects, so N+1 lets
-                # the contract's N hops through and fails on one more.
+                # ``--max-redirects N``'s N hops through and fails on one more.
                 max_redirects=options.max_redirects + 1,
                 timeout=self._timeout,
             ) as response:

@@ -212,7 +212,7 @@ class TestCert:
 
 
 class TestJson:
-    """``json:PATH`` compares the JMESPath result with VALUE by §13's rules."""
+    """``json:PATH`` compares the JMESPath result with VALUE: numbers as numbers, else as text."""
 
     @pytest.mark.parametrize(
         ("text", "expected"),

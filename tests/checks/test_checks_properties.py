@@ -1,4 +1,4 @@
-"""Whatever a line holds, it parses or raises CheckSyntaxError; written checks parse back (§13)."""
+"""Whatever a line holds, it parses or raises CheckSyntaxError; written checks parse back."""
 
 from __future__ import annotations
 

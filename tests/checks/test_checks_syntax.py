@@ -1,4 +1,4 @@
-"""Input lines split into a URL and checks; each check token parses or says why not (§13)."""
+"""Input lines split into a URL and checks; each check token parses or says why not."""
 
 from __future__ import annotations
 
@@ -46,8 +46,8 @@ class TestSplitLine:
         """Empty text gives an empty URL (the reader skips blank lines before this)."""
         assert split_line("") == ("", ())
 
-    def test_contract_examples(self) -> None:
-        """Every example line of §13 parses into the checks it shows."""
+    def test_documented_examples(self) -> None:
+        """Every example line of the README's checks section parses into the checks it shows."""
         lines = {
             "https://example.com/               status=200 body~Welcome time<800ms": [
                 "status=200",
@@ -206,7 +206,7 @@ class TestEveryKey:
 
 
 class TestQuoting:
-    """Bare words and double-quoted strings with ``\\"`` and ``\\\\`` escapes (§13)."""
+    """Bare words and double-quoted strings with ``\\"`` and ``\\\\`` escapes."""
 
     def test_quoted_path_with_operator_characters(self) -> None:
         """A PATH holding ``=!<>~`` or blanks is written in double quotes."""

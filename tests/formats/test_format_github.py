@@ -133,7 +133,7 @@ class TestEscaping:
         assert annotation.properties == {"file": path, "line": "12", "title": "fetchall connect"}
 
     def test_exact_line(self) -> None:
-        """The line itself, as the contract spells it."""
+        """The line itself, as GitHub's workflow commands spell it."""
         result = _failure(
             "https://a/x",
             kind=ErrorKind.HTTP_STATUS,

@@ -1,4 +1,4 @@
-"""The ``json`` format: one document with mode, summary, results and error groups (§7)."""
+"""The ``json`` format: one document with mode, summary, results and error groups."""
 
 from __future__ import annotations
 

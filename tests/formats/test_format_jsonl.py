@@ -1,4 +1,4 @@
-"""The ``jsonl`` format: one JSON object per result, nothing else (§3, §7)."""
+"""The ``jsonl`` format: one JSON object per result, nothing else."""
 
 from __future__ import annotations
 
@@ -87,8 +87,8 @@ class TestJsonLines:
         assert lines[3] == ""
 
     def test_all_mode_reports_cancelled(self) -> None:
-        """In all mode each cancelled job gets its line: §3 reports every other job as
-        cancelled, and only ``text`` hides cancelled jobs (§7)."""
+        """In all mode each cancelled job gets its line: the aborted run reports every
+        other job as cancelled, and only ``text`` hides cancelled jobs."""
         line = JsonLinesFormat(Mode.ALL).result(_CANCELLED)
         assert line != ""
         assert json.loads(line) == _CANCELLED.to_dict()

@@ -1,4 +1,4 @@
-"""The ``junit`` format: a JUnit XML report CI systems can read (§7)."""
+"""The ``junit`` format: a JUnit XML report CI systems can read."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ``text`` format: a line per shown result, the grouped errors, a summary (§3, §7)."""
+"""The ``text`` format: a line per shown result, the grouped errors, a summary."""
 
 from __future__ import annotations
 

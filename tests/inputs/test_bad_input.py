@@ -1,4 +1,4 @@
-"""Bad input gets a clear answer, and nothing else in the run breaks (contract §1, §2, §10).
+"""Bad input gets a clear answer, and nothing else in the run breaks.
 
 Every bad line becomes its own ``invalid_url`` result naming ``path:line``; every bad option
 or unusable input is a usage error: exit 2, one ``fetchall: error:`` line, nothing fetched.

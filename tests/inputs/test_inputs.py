@@ -1,4 +1,4 @@
-"""Turning input files, pipes and literal URLs into numbered jobs (contract §1, §2, §12)."""
+"""Turning input files, pipes and literal URLs into numbered jobs."""
 
 from __future__ import annotations
 
@@ -350,7 +350,7 @@ class TestOpenSources:
 
 
 class TestShard:
-    """``Shard`` parses ``K/N`` and splits URLs by a stable hash (contract §12)."""
+    """``Shard`` parses ``K/N`` and splits URLs by a stable hash."""
 
     def test_parse_valid(self) -> None:
         """``2/4`` is shard 2 of 4."""

@@ -125,7 +125,7 @@ class TestErrorMapping:
 
     @pytest.mark.parametrize("name", sorted(EXPECTED))
     def test_kind(self, name: str) -> None:
-        """Each aiohttp error maps to its contract kind, with a one-line message."""
+        """Each aiohttp error maps to its error kind, with a one-line message."""
         make, kind = EXPECTED[name]
         error = error_for(make(), timeout=30.0)
         assert error.kind is kind

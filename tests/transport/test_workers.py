@@ -1,4 +1,4 @@
-"""``--workers``: several fetching processes keep every promise of one (contract §5)."""
+"""``--workers``: several fetching processes keep every promise of one."""
 
 from __future__ import annotations
 
