@@ -16,7 +16,6 @@ is not in a cycle; the few cycles (about one per twenty requests) wait a little 
 
 from __future__ import annotations
 
-import asyncio
 import gc
 from collections.abc import Coroutine
 from typing import Any, TypeVar
@@ -29,6 +28,8 @@ YOUNG_OBJECTS_BEFORE_COLLECTING = 10_000
 
 def run(main: Coroutine[Any, Any, T]) -> T:
     """``asyncio.run(main)``, on uvloop when it can be imported."""
+    import asyncio  # noqa: PLC0415 (``--help`` and ``--version`` never start a loop)
+
     try:
         import uvloop  # noqa: PLC0415 (optional, and only once a run starts)
     except ImportError:

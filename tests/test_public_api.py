@@ -29,12 +29,15 @@ class TestExports:
 
     def test_help_and_version_do_not_load_aiohttp(self) -> None:
         """--help and --version start without importing aiohttp or asyncio."""
-        probe = (
-            "import sys; from fetchall.cli import command\n"
-            "try:\n    command(['--version'])\nexcept SystemExit:\n    pass\n"
-            "print(sorted(m for m in ('aiohttp', 'asyncio', 'yarl') if m in sys.modules))"
-        )
-        output = subprocess.run(
-            [sys.executable, "-c", probe], capture_output=True, text=True, check=True
-        ).stdout
-        assert output.splitlines()[-1] == "[]"
+        for args in (["--version"], ["--help"], ["--format", "json", "--help"]):
+            # The console entry point, as the installed command runs it.
+            probe = (
+                f"import sys; sys.argv = ['fetchall', *{args!r}]\n"
+                "from fetchall.__main__ import main\n"
+                "try:\n    main()\nexcept SystemExit:\n    pass\n"
+                "print(sorted(m for m in ('aiohttp', 'asyncio', 'yarl') if m in sys.modules))"
+            )
+            output = subprocess.run(
+                [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+            ).stdout
+            assert output.splitlines()[-1] == "[]", args

@@ -105,7 +105,7 @@ class ReportType(click.ParamType["ReportSpec", str]):
     def convert(
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> ReportSpec:
-        from fetchall.cli.reports import REPORT_FORMATS, ReportSpec  # noqa: PLC0415
+        from fetchall.cli.reports import ReportSpec  # noqa: PLC0415
         from fetchall.formats import Format  # noqa: PLC0415
 
         if isinstance(value, ReportSpec):
@@ -113,8 +113,9 @@ class ReportType(click.ParamType["ReportSpec", str]):
         name, colon, path = str(value).partition(":")
         if not colon or not path:
             self.fail(f"{value!r} is not FORMAT:PATH, e.g. junit:report.xml", param, ctx)
-        if name not in REPORT_FORMATS:
-            self.fail(f"{name!r} is not one of {', '.join(REPORT_FORMATS)}", param, ctx)
+        for_reports = [format.value for format in Format if format.for_reports]
+        if name not in for_reports:
+            self.fail(f"{name!r} is not one of {', '.join(for_reports)}", param, ctx)
         from pathlib import Path  # noqa: PLC0415
 
         return ReportSpec(Format(name), Path(path))

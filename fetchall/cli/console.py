@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TextIO
 
+from fetchall.formats import FormatContext
+
 
 @dataclass(frozen=True, slots=True)
 class Console:
@@ -38,6 +40,16 @@ class Console:
     @property
     def stderr_is_terminal(self) -> bool:
         return _is_terminal(self.stderr)
+
+    def format_context(self, *, quiet: bool) -> FormatContext:
+        """How standard output's format is shaped here: colour when stdout may have it, and
+        the GitHub workspace and working directory that place annotations."""
+        return FormatContext(
+            quiet=quiet,
+            color=self.colour_on(self.stdout),
+            workspace=self.environ.get("GITHUB_WORKSPACE") or None,
+            cwd=os.getcwd(),
+        )
 
     def colour_on(self, stream: TextIO) -> bool:
         """Whether text for ``stream`` may be coloured: on a terminal, unless NO_COLOR is set."""

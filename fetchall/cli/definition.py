@@ -14,11 +14,12 @@ from fetchall._version import __version__
 from fetchall.cli import argtypes
 from fetchall.cli.status import OneLineErrorsCommand
 from fetchall.cli.tls_options import tls_options
+from fetchall.formats import Format
 
-# Spelled out rather than read from the enums, so that --help and --version need not import
-# the package's models (tests check that they match).
+# Spelled out rather than read from the enum, so that --help and --version need not import
+# the package's models (a test checks that they match).
 MODES = ("independent", "all", "first")
-FORMATS = ("text", "jsonl", "json", "junit", "markdown", "github")
+FORMATS = tuple(format.value for format in Format)
 
 POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fetchall.formats import Formatter
+    from fetchall.formats.base import Formatter
     from fetchall.models import Summary
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from fetchall.cli.console import Console
@@ -22,13 +21,7 @@ def print_merged(
         merged = merge(Path(name) for name in reports)
     except ReportError as exc:
         raise OneLineUsageError(str(exc)) from None
-    formatter = Format(format_name).formatter(
-        merged.mode,
-        quiet=quiet,
-        color=console.colour_on(console.stdout),
-        workspace=console.environ.get("GITHUB_WORKSPACE") or None,
-        cwd=os.getcwd(),
-    )
+    formatter = Format(format_name).formatter(merged.mode, console.format_context(quiet=quiet))
     output = Output(formatter, console.stdout)
     for result in merged.results:
         output.result(result)

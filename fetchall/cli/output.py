@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from fetchall.cli.progress import Progress
-    from fetchall.formats import Formatter
+    from fetchall.formats.base import Formatter
     from fetchall.models import Result, Summary
 
 

@@ -15,11 +15,9 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from fetchall.formats import Format, Formatter
+    from fetchall.formats import Format
+    from fetchall.formats.base import Formatter
     from fetchall.models import Mode, Result, Summary
-
-REPORT_FORMATS = ("text", "jsonl", "json", "junit", "markdown")
-"""What ``--report`` writes: the formats made for files (``github`` is for a workflow log)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from typing import TYPE_CHECKING
 
 import click
@@ -56,11 +55,7 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
     loop = asyncio.get_running_loop()
     progress = _ProgressLine(settings, console) if settings.progress else None
     formatter = settings.format.formatter(
-        settings.mode,
-        quiet=settings.quiet,
-        color=console.colour_on(console.stdout),
-        workspace=console.environ.get("GITHUB_WORKSPACE") or None,
-        cwd=os.getcwd(),
+        settings.mode, console.format_context(quiet=settings.quiet)
     )
 
     def stop_when_output_closed() -> None:

@@ -1,88 +1,69 @@
-"""Output formats, one module each, chosen by name.
+"""Output formats, one module each, chosen by name from one registry (:class:`Format`).
 
-Each format's module is imported when it is first chosen, so that ``--help`` stays quick.
+A new format is a module here whose ``formatter(mode, context)`` returns a
+:class:`~fetchall.formats.base.Formatter`, and one line in :class:`Format`: the command line,
+``--report`` and the library take it from there.
 """
 
 from __future__ import annotations
 
 import enum
 import importlib
-from typing import TYPE_CHECKING, Any, cast
-
-from fetchall.formats.base import Formatter
-from fetchall.models import Mode
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol, cast
 
 if TYPE_CHECKING:
-    from fetchall.formats.github import GitHubFormat
-    from fetchall.formats.json import JsonFormat
-    from fetchall.formats.jsonl import JsonLinesFormat
-    from fetchall.formats.junit import JUnitFormat
-    from fetchall.formats.markdown import MarkdownFormat
-    from fetchall.formats.text import TextFormat
+    # Only for annotations: ``--help`` reads the registry without loading the models.
+    from fetchall.formats.base import Formatter
+    from fetchall.models import Mode
 
-__all__ = [
-    "Format",
-    "Formatter",
-    "GitHubFormat",
-    "JUnitFormat",
-    "JsonFormat",
-    "JsonLinesFormat",
-    "MarkdownFormat",
-    "TextFormat",
-]
+__all__ = ["Format", "FormatContext", "FormatterFactory"]
 
-_CLASSES = {
-    "text": ("fetchall.formats.text", "TextFormat"),
-    "jsonl": ("fetchall.formats.jsonl", "JsonLinesFormat"),
-    "json": ("fetchall.formats.json", "JsonFormat"),
-    "junit": ("fetchall.formats.junit", "JUnitFormat"),
-    "markdown": ("fetchall.formats.markdown", "MarkdownFormat"),
-    "github": ("fetchall.formats.github", "GitHubFormat"),
-}
+
+@dataclass(frozen=True, slots=True)
+class FormatContext:
+    """What a run knows that shapes its output; each format takes what it uses: ``quiet`` and
+    ``color`` for lines people read, ``workspace`` (GitHub's ``GITHUB_WORKSPACE``, the CI
+    checkout) and ``cwd`` (where relative input paths were given from) to place annotations."""
+
+    quiet: bool = False
+    color: bool = False
+    workspace: str | None = None
+    cwd: str | None = None
+
+
+class FormatterFactory(Protocol):
+    """The ``formatter`` function of a format's module: a fresh formatter for one run."""
+
+    def __call__(self, mode: Mode, context: FormatContext, /) -> Formatter: ...
 
 
 class Format(enum.StrEnum):
-    """The ``--format`` choices (``--report`` takes all but ``github``)."""
+    """The ``--format`` choices: one line per format is the format's whole registration.
+
+    The value names the module (``fetchall.formats.<value>``), imported when the format is
+    first chosen so that ``--help`` stays quick. ``files=False`` keeps a format out of
+    ``--report``: its output means something only where it is printed.
+    """
 
     TEXT = "text"
     JSONL = "jsonl"
     JSON = "json"
     JUNIT = "junit"
     MARKDOWN = "markdown"
-    GITHUB = "github"
+    GITHUB = "github", False
 
-    def formatter(
-        self,
-        mode: Mode,
-        *,
-        quiet: bool = False,
-        color: bool = False,
-        workspace: str | None = None,
-        cwd: str | None = None,
-    ) -> Formatter:
-        """A fresh formatter of this format for one run.
+    for_reports: bool
+    """Whether ``--report FORMAT:PATH`` takes this format."""
 
-        ``quiet`` and ``color`` shape ``text``; ``workspace`` (the CI checkout, for GitHub
-        ``GITHUB_WORKSPACE``) and ``cwd`` (the directory relative input paths were given
-        from) place ``github``'s annotations; other formats ignore what they do not use.
-        """
-        module, name = _CLASSES[self.value]
-        cls: Any = getattr(importlib.import_module(module), name)
-        if self is Format.TEXT:
-            return cast(Formatter, cls(mode, quiet=quiet, color=color))
-        if self is Format.GITHUB:
-            return cast(Formatter, cls(mode, workspace=workspace, cwd=cwd, color=color))
-        return cast(Formatter, cls(mode))
+    def __new__(cls, value: str, files: bool = True) -> Format:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.for_reports = files
+        return member
 
-    @property
-    def for_reports(self) -> bool:
-        """Whether ``--report FORMAT:PATH`` takes this format: ``github`` is for standard
-        output only (its annotations mean nothing in a file)."""
-        return self is not Format.GITHUB
-
-
-def __getattr__(name: str) -> Any:
-    for module, class_name in _CLASSES.values():
-        if class_name == name:
-            return getattr(importlib.import_module(module), name)
-    raise AttributeError(f"module 'fetchall.formats' has no attribute {name!r}")
+    def formatter(self, mode: Mode, context: FormatContext | None = None) -> Formatter:
+        """A fresh formatter of this format for one run."""
+        module = importlib.import_module(f"fetchall.formats.{self.value}")
+        factory = cast(FormatterFactory, module.formatter)
+        return factory(mode, context or FormatContext())

@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 
+from fetchall.formats import FormatContext
 from fetchall.formats.base import RaceFilter, printable_lines
 from fetchall.formats.groups import ErrorGroups
 from fetchall.formats.markdown import MarkdownFormat
@@ -154,3 +155,8 @@ class GitHubFormat:
             else:
                 self._not_annotated += 1
         return lines
+
+
+def formatter(mode: Mode, context: FormatContext) -> GitHubFormat:
+    """This format's formatter for one run (its entry in the format registry)."""
+    return GitHubFormat(mode, workspace=context.workspace, cwd=context.cwd, color=context.color)

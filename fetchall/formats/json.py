@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from fetchall.formats import FormatContext
 from fetchall.formats.groups import ErrorGroups
 from fetchall.models import Mode, Result, Summary
 
@@ -31,3 +32,8 @@ class JsonFormat:
             "errors": [group.to_dict() for group in self._errors.groups()],
         }
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+
+
+def formatter(mode: Mode, context: FormatContext) -> JsonFormat:
+    """This format's formatter for one run (its entry in the format registry)."""
+    return JsonFormat(mode)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from fetchall.formats import FormatContext
 from fetchall.formats.base import RaceFilter
 from fetchall.models import Mode, Result, Summary
 
@@ -50,3 +51,8 @@ def _line(result: Result) -> str:
         f'"content_type": {content_type}, "saved_to": {saved_to}, '
         f'"error": {error}, "checks": {checks}}}\n'
     )
+
+
+def formatter(mode: Mode, context: FormatContext) -> JsonLinesFormat:
+    """This format's formatter for one run (its entry in the format registry)."""
+    return JsonLinesFormat(mode)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+from fetchall.formats import FormatContext
 from fetchall.formats.base import LINE_BREAK, printable_lines
 from fetchall.formats.sources import Origin, parse_source
 from fetchall.models import Mode, Result, Summary
@@ -103,3 +104,8 @@ def failure_text(result: Result) -> str:
         lines.append(f"final_url: {result.final_url}")
     # A message of several lines (every failed check) keeps them.
     return "\n".join(part for line in lines for part in LINE_BREAK.split(printable_lines(line)))
+
+
+def formatter(mode: Mode, context: FormatContext) -> JUnitFormat:
+    """This format's formatter for one run (its entry in the format registry)."""
+    return JUnitFormat(mode)

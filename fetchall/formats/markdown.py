@@ -19,6 +19,7 @@ import itertools
 import re
 from collections.abc import Sequence
 
+from fetchall.formats import FormatContext
 from fetchall.formats.base import LINE_BREAK, printable_lines
 from fetchall.formats.groups import ErrorGroup, ErrorGroups
 from fetchall.formats.text import human_size, human_time
@@ -221,3 +222,8 @@ def _left_out_note(failures: int, passes: int, max_bytes: int) -> str:
         f"This report leaves out {failures} failed and {passes} passed URLs to stay under"
         f" {max_bytes:,} bytes; the json and junit reports list every one.\n\n"
     )
+
+
+def formatter(mode: Mode, context: FormatContext) -> MarkdownFormat:
+    """This format's formatter for one run (its entry in the format registry)."""
+    return MarkdownFormat(mode)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from fetchall.formats import FormatContext
 from fetchall.formats.base import RaceFilter
 from fetchall.formats.groups import ErrorGroups
 from fetchall.models import ErrorKind, Mode, Result, Summary
@@ -103,3 +104,8 @@ def error_report(errors: ErrorGroups, summary: Summary, *, color: bool = False) 
 
 def _paint(text: str, color: str) -> str:
     return f"{color}{text}{_RESET}"
+
+
+def formatter(mode: Mode, context: FormatContext) -> TextFormat:
+    """This format's formatter for one run (its entry in the format registry)."""
+    return TextFormat(mode, quiet=context.quiet, color=context.color)

@@ -9,17 +9,19 @@ from dataclasses import dataclass
 import pytest
 from support.results import make_result, summary_of
 
-from fetchall.formats import Format, GitHubFormat, MarkdownFormat, TextFormat
+from fetchall.formats import Format, FormatContext
 from fetchall.formats.github import (
     MAX_ANNOTATIONS,
+    GitHubFormat,
     escape_data,
     escape_property,
     github_outputs,
     inert,
 )
 from fetchall.formats.groups import ErrorGroups
+from fetchall.formats.markdown import MarkdownFormat
 from fetchall.formats.sources import workspace_path
-from fetchall.formats.text import error_report
+from fetchall.formats.text import TextFormat, error_report
 from fetchall.models import ErrorKind, Mode, Result, Summary
 
 
@@ -362,7 +364,7 @@ class TestHelpers:
     def test_format_enum_builds_them(self) -> None:
         """``Format`` builds both new formats; github gets the workspace and cwd; every format
         but github can go to a --report file."""
-        github = Format.GITHUB.formatter(Mode.ALL, workspace="/w", cwd="/w/sub")
+        github = Format.GITHUB.formatter(Mode.ALL, FormatContext(workspace="/w", cwd="/w/sub"))
         assert isinstance(github, GitHubFormat)
         (annotation,) = _commands(github.result(_failure(source="urls.txt:4")))
         assert annotation == Command(

@@ -6,7 +6,8 @@ import json
 
 from support.results import make_result
 
-from fetchall.formats import Format, JsonFormat
+from fetchall.formats import Format
+from fetchall.formats.json import JsonFormat
 from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
 
 

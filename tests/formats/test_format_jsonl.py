@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from support.results import make_result
 
 from fetchall.checks import CheckKey, CheckOutcome
-from fetchall.formats import Format, JsonLinesFormat
+from fetchall.formats import Format
+from fetchall.formats.jsonl import JsonLinesFormat
 from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
 
 

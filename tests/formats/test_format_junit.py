@@ -7,7 +7,8 @@ import xml.etree.ElementTree as ET
 import pytest
 from support.results import make_result
 
-from fetchall.formats import Format, JUnitFormat
+from fetchall.formats import Format
+from fetchall.formats.junit import JUnitFormat
 from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary, failed_result
 
 

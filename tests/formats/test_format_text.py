@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from support.results import make_result
 
-from fetchall.formats import Format, TextFormat
+from fetchall.formats import Format, FormatContext
 from fetchall.formats.base import HELD_IN_MEMORY
+from fetchall.formats.text import TextFormat
 from fetchall.models import ErrorKind, Mode, Result, Summary
 
 
@@ -137,7 +138,7 @@ class TestResultLines:
 
     def test_format_enum_builds_it(self) -> None:
         """``Format.TEXT.formatter`` gives a text formatter with the given options."""
-        text = Format.TEXT.formatter(Mode.INDEPENDENT, quiet=True)
+        text = Format.TEXT.formatter(Mode.INDEPENDENT, FormatContext(quiet=True))
         assert isinstance(text, TextFormat)
         assert text.result(_OK) == ""
 
