@@ -123,6 +123,12 @@ class Result:
         """True for real failures: not ok and not merely cancelled."""
         return not self.ok and not self.cancelled
 
+    @property
+    def first_failed_check(self) -> str | None:
+        """The text of the first check that did not pass (what ``expectation`` groups are
+        split by), or None."""
+        return next((outcome.check for outcome in self.checks or () if not outcome.ok), None)
+
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of a result, with the fields in the documented order."""
         return {
@@ -169,8 +175,10 @@ def _outcomes_from(items: list[dict[str, Any]]) -> tuple[CheckOutcome, ...]:
 
     def key_of(text: str) -> CheckKey:
         # A check's text starts with its key word: ``status=200``, ``header:X~y``.
-        word = text[: len(text) - len(text.lstrip("abcdefghijklmnopqrstuvwxyz"))]
-        return CheckKey(word)
+        key = CheckKey.named(text[: len(text) - len(text.lstrip("abcdefghijklmnopqrstuvwxyz"))])
+        if key is None:
+            raise ValueError(f"not a check: {text!r}")
+        return key
 
     return tuple(
         CheckOutcome(
@@ -239,11 +247,6 @@ def _not_judged(checks: tuple[Check, ...]) -> tuple[CheckOutcome, ...]:
     return tuple(
         CheckOutcome(check.text, False, "not judged: no response", check.key) for check in checks
     )
-
-
-def failed_result(job: Job, error: FetchError, *, attempts: int = 0, elapsed_ms: int = 0) -> Result:
-    """A result for a job that produced no usable response."""
-    return result_for(job, error=error, attempts=attempts, elapsed_ms=elapsed_ms)
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,8 +39,3 @@ class AcceptedStatuses:
 
     def __str__(self) -> str:
         return ",".join(f"{low}-{high}" if low != high else str(low) for low, high in self.ranges)
-
-
-def parse_accept(text: str) -> AcceptedStatuses:
-    """``--accept``: see :meth:`AcceptedStatuses.parse`."""
-    return AcceptedStatuses.parse(text)

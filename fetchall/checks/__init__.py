@@ -7,16 +7,16 @@ reader call these functions; nothing here does I/O.
 Typical use::
 
     url, own = split_line(line)                  # CheckSyntaxError -> invalid_url
-    checks = merge_checks(defaults, own)         # defaults = parse_expect(values)
+    checks = merge_checks(defaults, own)         # defaults: parse_check(each --expect)
     outcomes = judge(checks, Observed(...))
     kind = failure_kind(outcomes)                # None, "http_status" or "expectation"
 """
 
 from __future__ import annotations
 
-from fetchall.checks.defaults import merge_checks, parse_expect
+from fetchall.checks.defaults import merge_checks
 from fetchall.checks.judge import judge
-from fetchall.checks.model import KEY_OPS, Check, CheckKey, CheckSyntaxError, Op
+from fetchall.checks.model import Check, CheckKey, CheckSyntaxError, Op
 from fetchall.checks.outcome import CheckOutcome, Observed
 from fetchall.checks.syntax import parse_check, render_check, split_line
 from fetchall.checks.values import parse_duration
@@ -25,16 +25,13 @@ from fetchall.checks.verdict import (
     FailureKind,
     failure_kind,
     failure_message,
-    first_failed_check,
     needs_body,
     needs_cert,
     needs_headers,
     plan_of,
-    status_accepted,
 )
 
 __all__ = [
-    "KEY_OPS",
     "Check",
     "CheckKey",
     "CheckOutcome",
@@ -45,7 +42,6 @@ __all__ = [
     "Op",
     "failure_kind",
     "failure_message",
-    "first_failed_check",
     "judge",
     "merge_checks",
     "needs_body",
@@ -53,9 +49,7 @@ __all__ = [
     "needs_headers",
     "parse_check",
     "parse_duration",
-    "parse_expect",
     "plan_of",
     "render_check",
     "split_line",
-    "status_accepted",
 ]

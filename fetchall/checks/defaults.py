@@ -9,24 +9,7 @@ both apply, as their operators differ.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from fetchall.checks.model import Check, CheckKey, Op
-from fetchall.checks.syntax import parse_check
-
-
-def parse_expect(values: Iterable[str]) -> tuple[Check, ...]:
-    """Default checks from ``--expect`` values or the lines of ``FETCHALL_EXPECT``.
-
-    Each value is one check; blanks around it are ignored and blank values skipped (the
-    variable may end with a newline). A value that does not parse raises CheckSyntaxError.
-    """
-    checks: list[Check] = []
-    for value in values:
-        token = value.strip()
-        if token:
-            checks.append(parse_check(token))
-    return tuple(checks)
 
 
 def merge_checks(defaults: tuple[Check, ...], own: tuple[Check, ...]) -> tuple[Check, ...]:

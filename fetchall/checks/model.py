@@ -19,18 +19,6 @@ if TYPE_CHECKING:
     from jmespath.parser import ParsedResult
 
 
-class CheckKey(enum.StrEnum):
-    """What part of the response a check looks at."""
-
-    STATUS = "status"
-    BODY = "body"
-    HEADER = "header"
-    JSON = "json"
-    TIME = "time"
-    CERT = "cert"
-    FINAL = "final"
-
-
 class Op(enum.StrEnum):
     """How the seen value is compared with VALUE."""
 
@@ -44,34 +32,53 @@ class Op(enum.StrEnum):
     LACKS = "!~"
 
 
-KEY_OPS: dict[CheckKey, tuple[Op, ...]] = {
-    CheckKey.STATUS: (Op.EQUAL,),
-    CheckKey.BODY: (Op.CONTAINS, Op.LACKS),
-    CheckKey.HEADER: (Op.EQUAL, Op.CONTAINS, Op.LACKS),
-    CheckKey.JSON: (
-        Op.EQUAL,
-        Op.NOT_EQUAL,
-        Op.LESS,
-        Op.LESS_OR_EQUAL,
-        Op.GREATER,
-        Op.GREATER_OR_EQUAL,
-        Op.CONTAINS,
-    ),
-    CheckKey.TIME: (Op.LESS, Op.LESS_OR_EQUAL),
-    CheckKey.CERT: (Op.GREATER_OR_EQUAL, Op.GREATER),
-    CheckKey.FINAL: (Op.EQUAL, Op.CONTAINS),
-}
-"""The operators each key takes, in the order the README's check table lists them."""
+_ORDERED = (Op.EQUAL, Op.NOT_EQUAL, Op.LESS, Op.LESS_OR_EQUAL, Op.GREATER, Op.GREATER_OR_EQUAL)
 
 
-def describe_ops(key: CheckKey) -> str:
-    """The operators of ``key`` for a message: ``~ or !~``, ``=, ~ or !~``."""
-    ops = KEY_OPS[key]
-    return ops[0] if len(ops) == 1 else ", ".join(ops[:-1]) + " or " + ops[-1]
+class CheckKey(enum.StrEnum):
+    """What part of the response a check looks at: the grammar of checks in one table.
+
+    Each key lists the operators it takes (in the order the README's check table lists them)
+    and, for a key written ``KEY:ARGUMENT``, what its argument names.
+    """
+
+    STATUS = "status", (Op.EQUAL,)
+    BODY = "body", (Op.CONTAINS, Op.LACKS)
+    HEADER = "header", (Op.EQUAL, Op.CONTAINS, Op.LACKS), "NAME"
+    JSON = "json", (*_ORDERED, Op.CONTAINS), "PATH"
+    TIME = "time", (Op.LESS, Op.LESS_OR_EQUAL)
+    CERT = "cert", (Op.GREATER_OR_EQUAL, Op.GREATER)
+    FINAL = "final", (Op.EQUAL, Op.CONTAINS)
+
+    ops: tuple[Op, ...]
+    """The operators this key takes."""
+    argument: str | None
+    """``NAME`` or ``PATH`` for a key written ``KEY:ARGUMENT``, else None."""
+
+    def __new__(cls, value: str, ops: tuple[Op, ...], argument: str | None = None) -> CheckKey:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.ops = ops
+        member.argument = argument
+        return member
+
+    @classmethod
+    def named(cls, word: str) -> CheckKey | None:
+        """The key spelled ``word`` (``status``, ``header``), or None."""
+        return _KEYS_BY_WORD.get(word)
+
+    @property
+    def written(self) -> str:
+        """The key as a message shows it: ``status``, ``header:NAME``."""
+        return self.value if self.argument is None else f"{self.value}:{self.argument}"
+
+    def describe_ops(self) -> str:
+        """The operators of this key for a message: ``~ or !~``, ``=, ~ or !~``."""
+        *others, last = self.ops
+        return ", ".join(others) + " or " + last if others else last
 
 
-KEYS_WITH_ARGUMENT = frozenset({CheckKey.HEADER, CheckKey.JSON})
-"""Keys written ``KEY:ARGUMENT`` (a header NAME, a JMESPath PATH)."""
+_KEYS_BY_WORD = {key.value: key for key in CheckKey}
 
 Matcher = str | re.Pattern[str]
 """A VALUE to search for: plain text, or a compiled ``/RE/``."""

@@ -13,17 +13,14 @@ import functools
 import re
 
 from fetchall.checks.model import (
-    KEYS_WITH_ARGUMENT,
     Check,
     CheckKey,
     CheckSyntaxError,
     Op,
-    describe_ops,
 )
 from fetchall.checks.paths import compile_path
 from fetchall.checks.values import check_argument, read_value
 
-_KEYS = {key.value: key for key in CheckKey}
 _KEY_WORD = re.compile(r'[^\s:=!<>~"]*')
 _BARE_ARGUMENT = re.compile(r"[^\s=!<>~]*")
 _BARE_VALUE = re.compile(r"\S*")
@@ -31,7 +28,7 @@ _OP = re.compile(r"!~|!=|<=|>=|=|<|>|~")  # two-character operators first
 _QUOTE_OR_BACKSLASH = re.compile(r'["\\]')
 _SPACE = re.compile(r"\s+")
 _ARGUMENT_STOPS = re.compile(r"[\s=!<>~]")
-_KEY_LIST = "status, body, header:NAME, json:PATH, time, cert, final"
+_KEY_LIST = ", ".join(key.written for key in CheckKey)
 
 
 def split_line(text: str) -> tuple[str, tuple[Check, ...]]:
@@ -54,7 +51,7 @@ def parse_check(token: str) -> Check:
 def render_check(key: CheckKey, op: Op, value: str, argument: str | None = None) -> str:
     """The text of a check, quoting ARGUMENT and VALUE only where they need it."""
     head = key.value
-    if key in KEYS_WITH_ARGUMENT:
+    if key.argument is not None:
         text = argument or ""
         needs_quotes = not text or text[0] == '"' or _ARGUMENT_STOPS.search(text)
         head += ":" + (_quote(text) if needs_quotes else text)
@@ -82,13 +79,12 @@ def _scan_check(line: str, start: int) -> tuple[Check, int]:
     key_word = _KEY_WORD.match(line, start)
     assert key_word is not None  # the pattern matches the empty string
     pos = key_word.end()
-    key = _KEYS.get(key_word[0])
+    key = CheckKey.named(key_word[0])
     if key is None:
         what = f"unknown key {key_word[0]!r}" if key_word[0] else "missing key"
         raise _error(line, start, pos, f"{what}; keys are {_KEY_LIST}")
     argument = None
-    if key in KEYS_WITH_ARGUMENT:
-        name = "NAME" if key is CheckKey.HEADER else "PATH"
+    if (name := key.argument) is not None:
         if not line.startswith(":", pos):
             raise _error(line, start, pos, f"{key} needs a {name}: {key}:{name}")
         argument, pos = _scan_part(line, start, pos + 1, _BARE_ARGUMENT, name)
@@ -99,7 +95,7 @@ def _scan_check(line: str, start: int) -> tuple[Check, int]:
     op_match = _OP.match(line, pos)
     if op_match is None:
         what = f"missing operator after {line[start:pos]!r}"
-        raise _error(line, start, pos, f"{what}; {key} takes {describe_ops(key)}")
+        raise _error(line, start, pos, f"{what}; {key} takes {key.describe_ops()}")
     op = Op(op_match[0])
     value, pos = _scan_part(line, start, op_match.end(), _BARE_VALUE, "VALUE")
     if pos < len(line) and not line[pos].isspace():

@@ -10,15 +10,13 @@ import re
 import warnings
 
 from fetchall.checks.model import (
-    KEY_OPS,
     CheckKey,
     Expected,
     JsonScalar,
     Matcher,
     Op,
-    describe_ops,
 )
-from fetchall.statuses import parse_accept
+from fetchall.statuses import AcceptedStatuses
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m)", re.ASCII)
 _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0}
@@ -87,12 +85,12 @@ def check_argument(key: CheckKey, argument: str) -> None:
 
 def read_value(key: CheckKey, op: Op, value: str) -> Expected:
     """VALUE parsed for ``key`` and ``op`` (see ``Check.expected``); ValueError when it is bad."""
-    if op not in KEY_OPS[key]:
-        raise ValueError(f"{key} takes {describe_ops(key)}, not {op}")
+    if op not in key.ops:
+        raise ValueError(f"{key} takes {key.describe_ops()}, not {op}")
     if op is Op.CONTAINS or op is Op.LACKS:
         return compile_matcher(value)
     if key is CheckKey.STATUS:
-        return parse_accept(value)
+        return AcceptedStatuses.parse(value)
     if key is CheckKey.TIME:
         return parse_duration(value)
     if key is CheckKey.CERT:

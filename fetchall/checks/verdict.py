@@ -3,7 +3,6 @@
 The fetcher asks :func:`plan_of` what a job's checks need (the body, the headers, the
 certificate) and whether a status counts as success in place of ``--accept``; after
 :func:`~judge.judge`, :func:`failure_kind` and :func:`failure_message` build the job's error.
-Reports split ``expectation`` groups by :func:`first_failed_check`.
 """
 
 from __future__ import annotations
@@ -36,12 +35,6 @@ def needs_cert(checks: Iterable[Check]) -> bool:
     return any(check.key is CheckKey.CERT for check in checks)
 
 
-def status_accepted(checks: Iterable[Check], status: int, accept: AcceptedStatuses) -> bool:
-    """Whether ``status`` counts as success: every ``status`` check's set holds it, or, for a
-    job with none, ``accept`` (``--accept``) does. ``status`` checks replace ``--accept``."""
-    return plan_of(tuple(checks)).accepts(status, accept)
-
-
 def failure_kind(outcomes: Iterable[CheckOutcome]) -> FailureKind | None:
     """``http_status`` if a ``status`` check failed, else ``expectation`` if any check failed,
     else None (every check passed)."""
@@ -60,11 +53,6 @@ def failure_message(outcomes: Iterable[CheckOutcome]) -> str:
     return "; ".join(str(outcome) for outcome in outcomes if not outcome.ok)
 
 
-def first_failed_check(outcomes: Iterable[CheckOutcome]) -> str | None:
-    """The text of the first failed check (what ``expectation`` groups are split by), or None."""
-    return next((outcome.check for outcome in outcomes if not outcome.ok), None)
-
-
 class CheckPlan(NamedTuple):
     """What one tuple of checks asks of a response, worked out once for every job sharing it."""
 
@@ -75,7 +63,8 @@ class CheckPlan(NamedTuple):
     """The sets of the ``status`` checks (all must hold); empty means ``--accept`` decides."""
 
     def accepts(self, status: int, accept: AcceptedStatuses) -> bool:
-        """Whether ``status`` counts as success for these checks."""
+        """Whether ``status`` counts as success: every ``status`` check's set holds it, or, for
+        checks with none, ``accept`` (``--accept``) does."""
         if not self.statuses:
             return status in accept
         return all(status in statuses for statuses in self.statuses)

@@ -81,8 +81,11 @@ class CheckType(click.ParamType["Check", str]):
     """``--expect``: one check, as written on a line after a URL."""
 
     name = "check"
-    # A check may hold spaces (in quotes), so FETCHALL_EXPECT holds one check per line.
-    envvar_list_splitter = "\n"
+
+    def split_envvar_value(self, rv: str) -> list[str]:
+        """``FETCHALL_EXPECT`` holds one check per line (a check may hold spaces, in quotes);
+        blank lines are skipped, so a YAML block that ends with a newline works."""
+        return [line for line in rv.splitlines() if line.strip()]
 
     def convert(
         self, value: object, param: click.Parameter | None, ctx: click.Context | None

@@ -73,7 +73,7 @@ class ErrorGroups:
         # The key of a group: a finer grouping adds its part here and a field to ErrorGroup.
         kind = result.error.kind
         status = result.status if kind is ErrorKind.HTTP_STATUS else None
-        check = _first_failed_check(result) if kind is ErrorKind.EXPECTATION else None
+        check = result.first_failed_check if kind is ErrorKind.EXPECTATION else None
         key = (kind, status, check)
         group = self._groups.get(key)
         if group is None:
@@ -90,7 +90,3 @@ class ErrorGroups:
             self._groups.values(),
             key=lambda g: (-g.count, g.kind.value, g.status or 0, g.check or ""),
         )
-
-
-def _first_failed_check(result: Result) -> str | None:
-    return next((outcome.check for outcome in result.checks or () if not outcome.ok), None)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import click
 import pytest
 
-from fetchall.checks import Check, CheckSyntaxError, merge_checks, parse_check, parse_expect
+from fetchall.checks import Check, merge_checks, parse_check
+from fetchall.cli import command
 
 
 def _checks(*texts: str) -> tuple[Check, ...]:
@@ -15,37 +17,43 @@ def _texts(checks: tuple[Check, ...]) -> list[str]:
     return [check.text for check in checks]
 
 
-class TestParseExpect:
-    """``parse_expect`` reads ``--expect`` values and the lines of ``FETCHALL_EXPECT``."""
+def _expect(monkeypatch: pytest.MonkeyPatch, *args: str, env: str | None = None) -> list[str]:
+    """The ``--expect`` checks the command parses from ``args`` and ``FETCHALL_EXPECT``."""
+    if env is None:
+        monkeypatch.delenv("FETCHALL_EXPECT", raising=False)
+    else:
+        monkeypatch.setenv("FETCHALL_EXPECT", env)
+    context = command.make_context("fetchall", [*args, "https://example.com/"])
+    return _texts(context.params["expect"])
 
-    def test_values_in_order(self) -> None:
+
+class TestExpectOption:
+    """``--expect`` values and the lines of ``FETCHALL_EXPECT`` give the default checks."""
+
+    def test_values_in_order(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """Each value is one check, kept in the order given."""
-        checks = parse_expect(["status=200", 'body~"Hello world"', "time<2s"])
-        assert _texts(checks) == ["status=200", 'body~"Hello world"', "time<2s"]
+        args = ["--expect", "status=200", "--expect", 'body~"Hello world"', "--expect", "time<2s"]
+        assert _expect(monkeypatch, *args) == ["status=200", 'body~"Hello world"', "time<2s"]
 
-    def test_environment_lines(self) -> None:
-        """Blank lines and blanks around a check (a variable's last newline) are ignored."""
-        text = "  cert>=14\n\nheader:x-frame-options=DENY  \n"
-        assert _texts(parse_expect(text.splitlines())) == [
-            "cert>=14",
-            "header:x-frame-options=DENY",
-        ]
+    def test_environment_lines(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """One check per line; blank lines and blanks around a check are ignored, so a YAML
+        block that ends with a newline works."""
+        env = "  cert>=14\n\nheader:x-frame-options=DENY  \n"
+        assert _expect(monkeypatch, env=env) == ["cert>=14", "header:x-frame-options=DENY"]
 
-    def test_nothing(self) -> None:
+    def test_nothing(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """No values give no defaults."""
-        assert parse_expect([]) == ()
+        assert _expect(monkeypatch) == []
 
-    def test_bad_value(self) -> None:
-        """A malformed value raises CheckSyntaxError naming it (the CLI makes it exit 2)."""
-        with pytest.raises(
-            CheckSyntaxError, match=r"^bad check 'body=x': body takes ~ or !~, not =$"
-        ):
-            parse_expect(["status=200", "body=x"])
+    def test_bad_value(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A malformed value is a usage error naming it."""
+        with pytest.raises(click.BadParameter, match=r"bad check 'body=x': body takes ~ or !~"):
+            _expect(monkeypatch, "--expect", "status=200", "--expect", "body=x")
 
-    def test_two_checks_in_one_value(self) -> None:
+    def test_two_checks_in_one_value(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """One value holds one check; two are refused, not silently split."""
-        with pytest.raises(CheckSyntaxError, match=r"text after the check: ' time<1s'$"):
-            parse_expect(["status=200 time<1s"])
+        with pytest.raises(click.BadParameter, match=r"text after the check: ' time<1s'"):
+            _expect(monkeypatch, "--expect", "status=200 time<1s")
 
 
 class TestMergeChecks:

@@ -7,7 +7,7 @@ import re
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from fetchall.checks import KEY_OPS, Check, CheckKey, CheckSyntaxError, Op, render_check, split_line
+from fetchall.checks import Check, CheckKey, CheckSyntaxError, Op, render_check, split_line
 
 _SETTINGS = settings(
     max_examples=400,
@@ -83,7 +83,7 @@ def _regex_ok(value: str) -> bool:
 def _check_parts(draw: st.DrawFn) -> tuple[CheckKey, Op, str, str | None]:
     """``(key, op, VALUE, ARGUMENT)`` of a valid check, any key and op."""
     key = draw(st.sampled_from(list(CheckKey)))
-    op = draw(st.sampled_from(KEY_OPS[key]))
+    op = draw(st.sampled_from(key.ops))
     argument = None
     if key is CheckKey.HEADER:
         argument = draw(_HEADER_NAMES)

@@ -9,7 +9,7 @@ from support.results import make_result
 
 from fetchall.formats import Format
 from fetchall.formats.junit import JUnitFormat
-from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary, failed_result
+from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary, result_for
 
 
 def _result(
@@ -141,7 +141,7 @@ class TestJUnit:
         """A URL line holding U+FFFF (valid UTF-8, accepted by parse_url) that then fails
         still gives a well-formed report."""
         job = Job(0, "http://x/\uffff", "urls.txt:1")
-        result = failed_result(job, FetchError(ErrorKind.CONNECT, "connection refused"))
+        result = result_for(job, error=FetchError(ErrorKind.CONNECT, "connection refused"))
         summary = Summary(mode=Mode.INDEPENDENT, ok=0, failed=1, cancelled=0, elapsed_s=0.1)
         suite = ET.fromstring(_report(Mode.INDEPENDENT, [result], summary).encode())
         assert len(suite.findall("testcase")) == 1

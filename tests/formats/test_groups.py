@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from support.results import make_result
 
+from fetchall.checks import CheckKey, CheckOutcome
 from fetchall.formats.groups import ErrorGroups
 from fetchall.models import ErrorKind
 
@@ -47,3 +50,39 @@ class TestErrorGroups:
         groups.add(make_result("https://ok/"))
         groups.add(make_result("https://c/", status=None, error=(ErrorKind.CANCELLED, "x")))
         assert groups.groups() == []
+
+
+class TestExpectationGroups:
+    """``expectation`` failures are grouped by the first check that did not pass."""
+
+    def test_split_by_first_failed_check(self) -> None:
+        """Two results failing ``body~a`` first share a group; one failing ``time<1s`` first
+        (its ``body~a`` passed) has its own; the group's check names it."""
+        groups = ErrorGroups()
+        for index, outcomes in enumerate(
+            [
+                (("body~a", False), ("time<1s", False)),
+                (("body~a", False), ("time<1s", True)),
+                (("body~a", True), ("time<1s", False)),
+            ]
+        ):
+            result = dataclasses.replace(
+                make_result(f"https://a/{index}", index, error=(ErrorKind.EXPECTATION, "x")),
+                checks=tuple(
+                    CheckOutcome(text, ok, "seen", CheckKey.BODY) for text, ok in outcomes
+                ),
+            )
+            groups.add(result)
+        assert [(g.check, g.count) for g in groups.groups()] == [("body~a", 2), ("time<1s", 1)]
+
+    def test_no_failed_check(self) -> None:
+        """A result whose checks all passed names no first failed check."""
+        result = dataclasses.replace(
+            make_result("https://a/"),
+            checks=(CheckOutcome("body~a", True, "found", CheckKey.BODY),),
+        )
+        assert result.first_failed_check is None
+
+
+def _outcome(check: str, ok: bool) -> CheckOutcome:
+    return CheckOutcome(check, ok, "seen", CheckKey.BODY)
