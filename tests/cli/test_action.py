@@ -77,7 +77,15 @@ class Harness:
     python3: Path
     """The directory whose ``python3`` the action finds on PATH."""
 
-    def run(self, workspace: Path, *, until: str | None = None, **inputs: str) -> ActionRun:
+    def run(
+        self,
+        workspace: Path,
+        *,
+        until: str | None = None,
+        env: dict[str, str] | None = None,
+        **inputs: str,
+    ) -> ActionRun:
+        """Run the action with ``inputs``; ``env`` is added to the job's environment."""
         temp = self.root / "runner-temp"
         shutil.rmtree(temp, ignore_errors=True)
         temp.mkdir()
@@ -90,6 +98,7 @@ class Harness:
             # pip reads a --no-X flag's variable backwards: 0 turns build isolation off.
             PIP_NO_BUILD_ISOLATION="0",
             PIP_CONFIG_FILE=os.devnull,
+            **(env or {}),
         )
         runner = ActionRunner(
             action_path=ROOT,
@@ -301,6 +310,16 @@ class TestLaterRuns:
             "cancelled": "0",
             "total": "2",
         }
+
+    def test_a_format_in_the_environment_replaces_github(
+        self, harness: Harness, server: FaultServer, workspace: Path
+    ) -> None:
+        """FETCHALL_FORMAT in the step's env names the format as --format would."""
+        run = harness.run(workspace, env={"FETCHALL_FORMAT": "json"}, args=server.url("/ok"))
+        assert run.returncode == 0, run.step("run").stderr
+        assert json.loads(run.step("run").stdout)["summary"]["ok"] == 1
+        assert run.summary == ""
+        assert run.outputs == _counts(ok=1, failed=0, total=1)
 
     def test_a_merge_through_the_action(
         self, harness: Harness, server: FaultServer, workspace: Path
