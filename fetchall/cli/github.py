@@ -1,8 +1,9 @@
-"""What ``--format github`` leaves for the rest of a GitHub Actions job: the markdown report in
-the step summary, and the counts as step outputs."""
+"""What a run leaves for the rest of a GitHub Actions job: the counts as step outputs (in every
+format), and the markdown report in the step summary (``--format github``)."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -12,17 +13,36 @@ if TYPE_CHECKING:
 
 
 def publish_to_github(formatter: Formatter, summary: Summary, environ: Mapping[str, str]) -> None:
-    """Append the markdown report to ``$GITHUB_STEP_SUMMARY`` and ``ok=``, ``failed=``,
-    ``cancelled=``, ``total=`` to ``$GITHUB_OUTPUT``, for those that are set.
+    """Append ``ok=``, ``failed=``, ``cancelled=``, ``total=`` to ``$GITHUB_OUTPUT`` whatever
+    the format, and, for ``--format github``, the markdown report to ``$GITHUB_STEP_SUMMARY``;
+    each only when its variable is set.
 
     Appended, never overwritten: earlier steps (and earlier runs in this step) wrote there too.
     """
+    summary_path = environ.get("GITHUB_STEP_SUMMARY")
+    outputs_path = environ.get("GITHUB_OUTPUT")
+    if not (summary_path or outputs_path):
+        return
+    # Imported only when a runner asks for it: a run outside GitHub Actions never needs them.
     from fetchall.formats.github import GitHubFormat, github_outputs  # noqa: PLC0415
 
-    assert isinstance(formatter, GitHubFormat), "only --format github publishes to GitHub"
-    if path := environ.get("GITHUB_STEP_SUMMARY"):
-        with open(path, "a", encoding="utf-8") as summary_file:
+    if isinstance(formatter, GitHubFormat) and summary_path:
+        with open(summary_path, "a", encoding="utf-8") as summary_file:
             summary_file.write(formatter.step_summary(summary))
-    if path := environ.get("GITHUB_OUTPUT"):
-        with open(path, "a", encoding="utf-8") as outputs:
-            outputs.write(github_outputs(summary))
+    if outputs_path:
+        append_lines(outputs_path, github_outputs(summary))
+
+
+def append_lines(path: str, lines: str) -> None:
+    """Append ``lines`` to the file at ``path``, starting on a line of their own.
+
+    An earlier step may have written ``name=value`` without a final newline; the runner reads
+    the file line by line, so ``ok=1`` glued to that line would be lost in its value.
+    """
+    with open(path, "a+b") as file:
+        if file.seek(0, os.SEEK_END) > 0:
+            file.seek(-1, os.SEEK_END)
+            if file.read(1) != b"\n":
+                lines = "\n" + lines
+        # Opened for appending: the write goes to the end wherever the reads left the offset.
+        file.write(lines.encode("utf-8"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fetchall.cli.console import Console
+from fetchall.cli.github import publish_to_github
 from fetchall.cli.output import Output
 from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
 from fetchall.formats import Format
@@ -26,8 +27,5 @@ def print_merged(
     for result in merged.results:
         output.result(result)
     output.end(merged.summary)
-    if Format(format_name) is Format.GITHUB:
-        from fetchall.cli.github import publish_to_github  # noqa: PLC0415 (GitHub Actions only)
-
-        publish_to_github(formatter, merged.summary, console.environ)
+    publish_to_github(formatter, merged.summary, console.environ)
     return exit_status(merged.summary, output_closed=output.closed)

@@ -14,12 +14,12 @@ import click
 
 from fetchall import process
 from fetchall.cli.console import Console
+from fetchall.cli.github import publish_to_github
 from fetchall.cli.output import Output
 from fetchall.cli.reports import ReportFiles
 from fetchall.cli.settings import Settings
 from fetchall.cli.signals import SignalsStopRun
 from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
-from fetchall.formats import Format
 from fetchall.inputs.reader import InputError, JobReader, open_sources
 
 if TYPE_CHECKING:
@@ -106,10 +106,7 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
                 progress.stop()
         report_files.end(summary)
     output.end(summary)
-    if settings.format is Format.GITHUB:
-        from fetchall.cli.github import publish_to_github  # noqa: PLC0415 (GitHub Actions only)
-
-        publish_to_github(formatter, summary, console.environ)
+    publish_to_github(formatter, summary, console.environ)
     return exit_status(summary, signum=signals.received, output_closed=output.closed)
 
 

@@ -11,23 +11,27 @@ pipeline are validated against the schemas check-jsonschema ships (no network ne
 from __future__ import annotations
 
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 from support.cli import invoke
 
 from fetchall.formats import Format
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_FILES = {
-    "github-actions/smoke.yml": {"--format"},
-    "github-actions/sharded.yml": {"--shard", "--merge", "--format"},
-    "github-actions/post-deploy.yml": {"--wait", "--format", "--report"},
+    "github-actions/smoke.yml": {"--retries", "--report"},
+    "github-actions/sharded.yml": {"--shard", "--merge", "--format", "--report"},
+    "github-actions/post-deploy.yml": {"--wait", "--report"},
     "gitlab-ci/.gitlab-ci.yml": {"--wait", "--report"},
-    "kubernetes/indexed-job.yaml": {"--shard", "--merge", "--format"},
+    "kubernetes/indexed-job.yaml": {"--shard", "--merge", "--format", "--report"},
 }
+ACTION = "OWNER/fetchall@v0.1.0"
+"""How the workflows use fetchall: the action at a release tag (OWNER: who hosts it)."""
 _OPTION = re.compile(r"--?[A-Za-z][A-Za-z0-9-]*")
 _ENV_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=\S*")
 
@@ -39,6 +43,26 @@ def help_options() -> set[str]:
     # An option line starts with its names; two spaces part them from the description.
     names = [line.strip().split("  ", 1)[0] for line in result.stdout.splitlines()]
     return {match[0] for text in names if text.startswith("-") for match in _OPTION.finditer(text)}
+
+
+def example_commands(name: str) -> list[list[str]]:
+    """The words of every fetchall command in the example ``name``: command lines, and the
+    ``args`` of each step that uses the fetchall action."""
+    path = EXAMPLES / name
+    commands = fetchall_commands(path.read_text(encoding="utf-8"))
+    return commands + (action_commands(path) if path.suffix == ".yml" else [])
+
+
+def action_commands(workflow: Path) -> list[list[str]]:
+    """The ``args`` of each step of ``workflow`` that uses the fetchall action, split into
+    words as the action splits them, with ``${{ matrix.shard }}`` as 1."""
+    loaded = YAML(typ="safe").load(workflow.read_text(encoding="utf-8"))
+    steps = [step for job in loaded.get("jobs", {}).values() for step in job.get("steps", [])]
+    return [
+        shlex.split(re.sub(r"\$\{\{\s*matrix\.shard\s*\}\}", "1", step["with"]["args"]))
+        for step in steps
+        if step.get("uses", "").startswith("OWNER/fetchall@")
+    ]
 
 
 def fetchall_commands(text: str) -> list[list[str]]:
@@ -132,7 +156,7 @@ class TestHelper:
 class TestExampleFiles:
     def test_every_option_is_a_real_one(self, name: str) -> None:
         """Each fetchall command in the example uses only options from --help."""
-        commands = fetchall_commands((EXAMPLES / name).read_text(encoding="utf-8"))
+        commands = example_commands(name)
         assert commands, f"no fetchall command found in {name}"
         known = help_options()
         for words in commands:
@@ -141,7 +165,7 @@ class TestExampleFiles:
 
     def test_the_features_it_shows_are_there(self, name: str) -> None:
         """The example still shows what it is for (the options named in EXAMPLE_FILES)."""
-        commands = fetchall_commands((EXAMPLES / name).read_text(encoding="utf-8"))
+        commands = example_commands(name)
         used = {option for words in commands for option in options_of(words)}
         assert EXAMPLE_FILES[name] <= used
 
@@ -150,14 +174,32 @@ class TestExampleFiles:
         K/N, N or a CI expression of them."""
         formats = {f.value for f in Format}
         report_formats = {f.value for f in Format if f.for_reports}
-        for words in fetchall_commands((EXAMPLES / name).read_text(encoding="utf-8")):
+        for words in example_commands(name):
             assert set(value_after(words, "--format")) <= formats, words
             for spec in value_after(words, "--report"):
-                report_format, _, path = spec.partition(":")
+                report_format, _, path = spec.strip('"').partition(":")
                 assert report_format in report_formats, words
                 assert path, words
             for spec in value_after(words, "--shard"):
                 assert re.fullmatch(r"\d+(/\d+)?|\$\{\{", spec), words
+
+    def test_it_installs_this_fetchall(self, name: str) -> None:
+        """The GitHub workflows use the action at a tag; elsewhere pip installs this project
+        from its Git repository at a tag, never the unrelated "fetchall" on PyPI."""
+        text = (EXAMPLES / name).read_text(encoding="utf-8")
+        installs = [
+            word
+            for line in _joined_continuations(text)
+            if "pip install" in line
+            for word in shlex.split(line.split("pip install", 1)[1])
+            if not word.startswith(("-", ">"))
+        ]
+        if name.startswith("github-actions/"):
+            assert f"uses: {ACTION}" in text
+            assert installs == []
+        else:
+            assert installs == ["fetchall @ git+https://github.com/OWNER/fetchall@v0.1.0"]
+            assert "-slim" not in text, "pip needs git, which the slim images lack"
 
     def test_no_tabs_and_a_final_newline(self, name: str) -> None:
         """YAML forbids tabs for indentation; the file ends with a newline."""
