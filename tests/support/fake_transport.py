@@ -16,11 +16,14 @@ most, and cancelled.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
-from fetchall.models import ErrorKind, FetchError, Job, Result, result_for
+from fetchall.engine.jobstream import JobSource
+from fetchall.engine.run import Run
+from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary, result_for
 from fetchall.options import Options
 from fetchall.saving import BodyStore
 
@@ -103,3 +106,39 @@ class FakeTransport:
         self.in_flight += change
         self.max_in_flight = max(self.max_in_flight, self.in_flight)
         self._changed.set()
+
+
+class Recorded:
+    """A run against a fresh fake transport, and every result it emitted, in order."""
+
+    def __init__(self, mode: Mode, **options: Any) -> None:
+        self.transport = FakeTransport()
+        self.results: list[Result] = []
+        self.run = Run(
+            mode, Options(**options), self.results.append, transport=self.transport.factory
+        )
+
+    async def execute(self, jobs: JobSource) -> Summary:
+        return await self.run.execute(jobs)
+
+    def kinds(self) -> list[ErrorKind | None]:
+        """Each result's error kind (None for a success), by input order."""
+        ordered = sorted(self.results, key=lambda r: r.index)
+        return [r.error.kind if r.error else None for r in ordered]
+
+
+def counts(summary: Summary) -> tuple[int, int, int]:
+    return summary.ok, summary.failed, summary.cancelled
+
+
+class CountedSource:
+    """An async source of URLs that counts how many it handed over."""
+
+    def __init__(self, urls: Iterable[str]) -> None:
+        self.urls = list(urls)
+        self.yielded = 0
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        for item in self.urls:
+            self.yielded += 1
+            yield item
