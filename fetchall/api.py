@@ -108,4 +108,4 @@ async def stream(
         # The caller's own exception comes back as itself, not wrapped by the group.
         if len(group_error.exceptions) == 1:
             raise group_error.exceptions[0] from None
-        raise
+        raise  # pragma: no cover (the block and the run failing at once: both are kept)

@@ -23,8 +23,11 @@ from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
 from fetchall.inputs.reader import InputError, JobReader, open_sources
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from fetchall.engine.run import Run
     from fetchall.inputs.reader import _Source
-    from fetchall.models import Result
+    from fetchall.models import Job, Result, Summary
 
 
 def run(settings: Settings, console: Console) -> ExitStatus:
@@ -48,66 +51,116 @@ def run(settings: Settings, console: Console) -> ExitStatus:
 
 async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -> ExitStatus:
     # aiohttp is imported once the inputs are known to be usable.
-    from fetchall.engine.jobstream import job_stream  # noqa: PLC0415
     from fetchall.engine.run import Run  # noqa: PLC0415
     from fetchall.engine.stopping import StopReason  # noqa: PLC0415
 
-    loop = asyncio.get_running_loop()
     progress = _ProgressLine(settings, console) if settings.progress else None
     formatter = settings.format.formatter(
         settings.mode, console.format_context(quiet=settings.quiet)
     )
-
-    def stop_when_output_closed() -> None:
-        engine.stopper.stop(StopReason.OUTPUT_CLOSED)
-
     output = Output(
         formatter,
         console.stdout,
         progress=None if progress is None else progress.line,
         shared_terminal=console.stdout_is_terminal,
-        loop=loop,
-        on_closed=stop_when_output_closed,
+        loop=asyncio.get_running_loop(),
+        on_closed=lambda: engine.stopper.stop(StopReason.OUTPUT_CLOSED),
     )
+    report_files = _open_reports(settings)
+    emit = _emit_to(output, report_files if settings.reports else None)
+    engine = Run(settings.mode, settings.options, emit)
+    output.watch_for_reader_gone()
+    # Signals first: once the input thread exists, Ctrl-C is handled (tests rely on it).
+    with report_files, SignalsStopRun(engine.stopper) as signals:
+        summary = await _run_on_inputs(engine, settings, sources, output, progress)
+        report_files.end(summary)
+    output.end(summary)
+    publish_to_github(formatter, summary, console.environ)
+    return exit_status(
+        summary,
+        signum=signals.received,
+        output_closed=output.closed,
+        deadline_reached=engine.stopper.reason is StopReason.DEADLINE,
+    )
+
+
+def _open_reports(settings: Settings) -> ReportFiles:
     try:
-        report_files = ReportFiles(settings.reports, settings.mode).open()
+        return ReportFiles(settings.reports, settings.mode).open()
     except ValueError as exc:
         raise OneLineUsageError(str(exc)) from None
+
+
+def _emit_to(output: Output, report_files: ReportFiles | None) -> Callable[[Result], None]:
+    """What the engine calls once per result: without --report, straight to the output."""
+    if report_files is None:
+        return output.result
 
     def emit(result: Result) -> None:
         output.result(result)
         report_files.result(result)
 
-    # Called once per result: without --report, straight to the output.
-    engine = Run(settings.mode, settings.options, emit if settings.reports else output.result)
-    output.watch_for_reader_gone()
-    # Signals first: once the input thread exists, Ctrl-C is handled (tests rely on it).
-    with report_files, SignalsStopRun(engine.stopper) as signals:
-        reader = JobReader(sources, settings.shard)
+    return emit
+
+
+async def _run_on_inputs(
+    engine: Run,
+    settings: Settings,
+    sources: list[_Source],
+    output: Output,
+    progress: _ProgressLine | None,
+) -> Summary:
+    """Run ``engine`` on the jobs of ``sources``; an input that cannot be read before its
+    first job, or that holds no job at all, is a usage error once the run is over."""
+    reader = JobReader(sources, settings.shard)
+    if progress is not None:
+        progress.start(reader, asyncio.get_running_loop())
+    inputs = _Inputs(reader)
+    try:
+        summary = await engine.execute(inputs)
+    finally:
+        reader.close()
+        output.stop_watching()
         if progress is not None:
-            progress.start(reader, loop)
+            progress.stop()
+    if inputs.error is not None:
+        raise OneLineUsageError(str(inputs.error)) from None
+    # An empty shard of a non-empty input is a run with nothing to do, not an error.
+    if reader.jobs_read == 0 and not engine.stopper.stopped:
+        raise OneLineUsageError(f"no URLs in input: {', '.join(settings.inputs)}")
+    return summary
+
+
+class _Inputs:
+    """The reader as the engine's source of jobs (an ``InputWithArguments``).
+
+    The URLs given as arguments count as read from the start. An input that fails before its
+    first job ends the stream instead, and :attr:`error` keeps why, for the usage error the
+    session raises once the run is over: nothing has been written then. The reader itself is
+    the session's to open and close; iterating it holds nothing more.
+    """
+
+    def __init__(self, reader: JobReader) -> None:
+        self._reader = reader
+        self.error: InputError | None = None
+        """Why the input could not be read before its first job, if it could not."""
+
+    async def __aiter__(self) -> AsyncIterator[Job]:
+        jobs = aiter(self._reader)
         try:
-            jobs = aiter(reader)
-            try:
-                # Waiting for the first line of a pipe can take a while: a signal ends it.
-                first = await engine.stopper.unless_stopped(anext(jobs, None))
-            except InputError as exc:
-                raise OneLineUsageError(str(exc)) from None
-            if first is None and reader.jobs_read == 0 and not engine.stopper.stopped:
-                raise OneLineUsageError(f"no URLs in input: {', '.join(settings.inputs)}")
-            # An empty shard of a non-empty input is a run with nothing to do, not an error.
-            summary = await engine.execute(
-                job_stream(jobs, put_back=first), read_from_start=reader.untaken_arguments
-            )
-        finally:
-            reader.close()
-            output.stop_watching()
-            if progress is not None:
-                progress.stop()
-        report_files.end(summary)
-    output.end(summary)
-    publish_to_github(formatter, summary, console.environ)
-    return exit_status(summary, signum=signals.received, output_closed=output.closed)
+            first = await anext(jobs, None)
+        except InputError as exc:
+            self.error = exc
+            return
+        if first is None:
+            return
+        yield first
+        async for job in jobs:
+            yield job
+
+    def read_from_start(self) -> list[Job]:
+        """Stop reading; the jobs of the argument URLs the run never took."""
+        return self._reader.untaken_arguments()
 
 
 class _ProgressLine:

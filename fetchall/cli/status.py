@@ -34,11 +34,14 @@ def exit_status(
     *,
     signum: int | None = None,
     output_closed: bool = False,
+    deadline_reached: bool = False,
 ) -> ExitStatus:
     """The exit status after a run, or after ``--merge`` of shard reports.
 
-    A closed standard output comes first, then a signal that stopped the run. Otherwise the
-    run, or the merged reports, are judged by the mode's rule, :attr:`Summary.succeeded`.
+    A closed standard output comes first, then a signal that stopped the run, then a
+    ``--deadline`` that ran out (a failure even when the input it never read held no job).
+    Otherwise the run, or the merged reports, are judged by the mode's rule,
+    :attr:`Summary.succeeded`.
     """
     if output_closed:
         return ExitStatus.SIGPIPE
@@ -46,6 +49,8 @@ def exit_status(
         return ExitStatus.SIGINT
     if signum == signal.SIGTERM:
         return ExitStatus.SIGTERM
+    if deadline_reached:
+        return ExitStatus.FAILURE
     return ExitStatus.SUCCESS if summary.succeeded else ExitStatus.FAILURE
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from fetchall.models import Job
 
@@ -15,30 +15,45 @@ JobSource = Iterable[str | Job] | AsyncIterable[str | Job]
 """Plain URL strings, ready-made jobs, or a mix; sync or async."""
 
 
+@runtime_checkable
+class InputWithArguments(Protocol):
+    """A source of jobs some of which count as read from the start (the command's argument
+    URLs): a run that stops early reports those too, although it never took them."""
+
+    def __aiter__(self) -> AsyncIterator[Job]:
+        """The jobs, in input order."""
+        ...
+
+    def read_from_start(self) -> Iterable[Job]:
+        """Stop reading, and return the jobs that count as read but were never taken."""
+        ...
+
+
 async def job_stream(
-    items: JobSource, *, put_back: Job | None = None, defaults: tuple[Check, ...] = ()
-) -> AsyncIterator[Job]:
+    items: JobSource, *, defaults: tuple[Check, ...] = ()
+) -> AsyncGenerator[Job, None]:
     """Jobs from ``items``, lazily: a string becomes the job ``item:N`` (1-based) at its place.
 
-    ``put_back`` is a job the caller already took from ``items`` (to look at the first one)
-    and that comes first again. ``defaults`` are checks every job gets (``--expect``), so that
-    a job carries all its checks from here on.
+    ``defaults`` are checks every job gets (``--expect``), so that a job carries all its checks
+    from here on. An iterator this opens on ``items`` is closed when the stream is.
     """
-    if defaults:
-        async for job in job_stream(items, put_back=put_back):
-            yield with_defaults(job, defaults)
+    if not isinstance(items, AsyncIterable):
+        for index, item in enumerate(items):
+            job = item if isinstance(item, Job) else Job(index, item, f"item:{index + 1}")
+            yield with_defaults(job, defaults) if defaults else job
         return
-    if put_back is not None:
-        yield put_back
-    index = 0 if put_back is None else 1  # it was the first item
-    if isinstance(items, AsyncIterable):
-        async for item in items:
-            yield item if isinstance(item, Job) else Job(index, item, f"item:{index + 1}")
+    iterator = aiter(items)
+    index = 0
+    try:
+        async for item in iterator:
+            job = item if isinstance(item, Job) else Job(index, item, f"item:{index + 1}")
+            yield with_defaults(job, defaults) if defaults else job
             index += 1
-    else:
-        for item in items:
-            yield item if isinstance(item, Job) else Job(index, item, f"item:{index + 1}")
-            index += 1
+    finally:
+        # An iterator the caller handed over is theirs to close; one opened here is closed here.
+        aclose = getattr(iterator, "aclose", None)
+        if iterator is not items and aclose is not None:
+            await aclose()
 
 
 def with_defaults(job: Job, defaults: tuple[Check, ...]) -> Job:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Protocol
+from typing import Literal, Protocol, assert_never
 
 from fetchall.engine.stopping import Stopper, StopReason
 from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, result_for
@@ -17,8 +17,24 @@ ResultCallback = Callable[[Result], None]
 
 
 def stopped_result(job: Job, reason: StopReason) -> Result:
-    """The result of a job stopped by ``reason``: a ``deadline`` failure or ``cancelled``."""
-    kind = ErrorKind.DEADLINE if reason is StopReason.DEADLINE else ErrorKind.CANCELLED
+    """The result of a job stopped by ``reason``: a ``deadline`` failure or ``cancelled``.
+
+    Each of the job's checks is reported as not judged, however far the job got.
+    """
+    match reason:
+        case StopReason.DEADLINE:
+            kind = ErrorKind.DEADLINE
+        case (
+            StopReason.SIBLING_FAILED
+            | StopReason.WINNER_FOUND
+            | StopReason.MAX_FAILURES
+            | StopReason.INTERRUPTED
+            | StopReason.OUTPUT_CLOSED
+            | StopReason.INVALID_INPUT
+        ):
+            kind = ErrorKind.CANCELLED
+        case _:  # pragma: no cover (unreachable: the cases above name every member)
+            assert_never(reason)
     return result_for(job, error=FetchError(kind, reason.value))
 
 
@@ -40,21 +56,40 @@ class Counts:
             self.failed += 1
 
 
+class Stagger:
+    """The pause between starting one racer of ``first`` and the next: ``seconds`` long, or
+    until the racer started last fails, whichever comes first."""
+
+    def __init__(self, seconds: float) -> None:
+        self._seconds = seconds
+        self._racer_failed = asyncio.Event()
+
+    def started(self) -> None:
+        """A racer has just started: the next one waits for it."""
+        self._racer_failed.clear()
+
+    def failed(self) -> None:
+        """A racer failed: the next one need not wait any longer."""
+        self._racer_failed.set()
+
+    async def wait(self) -> None:
+        """Wait before starting the next racer."""
+        try:
+            async with asyncio.timeout(self._seconds):
+                await self._racer_failed.wait()
+        except TimeoutError:
+            pass  # the racer before is still running: the next one starts anyway
+
+
 class Policy(Protocol):
     """What a mode does with each outcome, and how it ends (one per :class:`Mode`)."""
 
     counts: Counts
-    pauses_between_starts: bool
-    """Whether :meth:`before_next_start` may wait; the scheduler skips it when not."""
+    stagger: Stagger | None
+    """The pause between starts, when the mode has one (``first`` with ``--stagger``)."""
 
-    def started(self, job: Job) -> None:
-        """``job`` has been read and is about to start."""
-
-    async def before_next_start(self) -> None:
-        """Wait, if the mode wants a pause between starting one job and the next."""
-
-    def finished(self, result: Result) -> None:
-        """A job ended on its own, well or badly."""
+    def finished(self, job: Job, result: Result) -> None:
+        """``job`` ended on its own, well or badly, as ``result``."""
 
     def interrupted(self, job: Job, reason: StopReason) -> None:
         """``job`` was running or waiting when the run stopped."""
@@ -66,37 +101,29 @@ class Policy(Protocol):
 class _Streaming:
     """What ``independent`` and ``first`` share: each result is emitted as it arrives."""
 
-    pauses_between_starts = False
+    stagger: Stagger | None = None
+    _judge: Callable[[Result], None]
+    """What the mode does with a result that came before any stop."""
 
     def __init__(self, emit: ResultCallback, stopper: Stopper) -> None:
         self.counts = Counts()
         self._emit = emit
         self._stopper = stopper
 
-    def started(self, job: Job) -> None:
-        pass
-
-    async def before_next_start(self) -> None:
-        pass
-
     def interrupted(self, job: Job, reason: StopReason) -> None:
         self._report(stopped_result(job, reason))
 
-    def finished(self, result: Result) -> None:
+    def finished(self, job: Job, result: Result) -> None:
         if self._stopper.reason is not None:
             # Ended in the instant between the stop and the cancellation: it is reported like
             # the jobs still running then, so a stop's outcome does not depend on that race
             # (``--max-failures N`` reports exactly N failures, ``first`` exactly one winner).
-            job = Job(result.index, result.url, result.source)
             self._report(stopped_result(job, self._stopper.reason))
         else:
             self._judge(result)
 
-    def _judge(self, result: Result) -> None:
-        raise NotImplementedError
-
     def close(self) -> None:
-        pass
+        pass  # every result was emitted as it came
 
     def _report(self, result: Result) -> None:
         self.counts.add(result)
@@ -126,34 +153,20 @@ class FirstSuccessPolicy(_Streaming):
 
     def __init__(self, emit: ResultCallback, stopper: Stopper, stagger: float = 0.0) -> None:
         super().__init__(emit, stopper)
-        self._stagger = stagger
-        self.pauses_between_starts = stagger > 0
-        self._racer_failed = asyncio.Event()
-
-    def started(self, job: Job) -> None:
-        self._racer_failed.clear()
-
-    async def before_next_start(self) -> None:
-        if not self._stagger:
-            return
-        try:
-            async with asyncio.timeout(self._stagger):
-                await self._racer_failed.wait()
-        except TimeoutError:
-            pass
+        self.stagger = Stagger(stagger) if stagger > 0 else None
 
     def _judge(self, result: Result) -> None:
         if result.ok:
             self._stopper.stop(StopReason.WINNER_FOUND)
-        else:
-            self._racer_failed.set()
+        elif self.stagger is not None:
+            self.stagger.failed()
         self._report(result)
 
 
 class AllOrNothingPolicy:
     """Results are held until the end; one failure turns every other job into ``cancelled``."""
 
-    pauses_between_starts = False
+    stagger: Stagger | None = None
 
     def __init__(self, emit: ResultCallback, stopper: Stopper, jobs: list[Job]) -> None:
         self.counts = Counts()
@@ -162,13 +175,7 @@ class AllOrNothingPolicy:
         self._jobs = jobs
         self._results: dict[int, Result] = {}
 
-    def started(self, job: Job) -> None:
-        pass
-
-    async def before_next_start(self) -> None:
-        pass
-
-    def finished(self, result: Result) -> None:
+    def finished(self, job: Job, result: Result) -> None:
         self._results[result.index] = result
         if not result.ok:
             self._stopper.stop(StopReason.SIBLING_FAILED)
@@ -200,9 +207,18 @@ class AllOrNothingPolicy:
 
 
 def streaming_policy_for(
-    mode: Mode, emit: ResultCallback, stopper: Stopper, *, max_failures: int | None, stagger: float
+    mode: Literal[Mode.INDEPENDENT, Mode.FIRST],
+    emit: ResultCallback,
+    stopper: Stopper,
+    *,
+    max_failures: int | None,
+    stagger: float,
 ) -> Policy:
     """The policy of a mode whose results stream out as they come (all but ``all``)."""
-    if mode is Mode.FIRST:
-        return FirstSuccessPolicy(emit, stopper, stagger)
-    return IndependentPolicy(emit, stopper, max_failures)
+    match mode:
+        case Mode.FIRST:
+            return FirstSuccessPolicy(emit, stopper, stagger)
+        case Mode.INDEPENDENT:
+            return IndependentPolicy(emit, stopper, max_failures)
+        case _:  # pragma: no cover (unreachable: the cases above name every member)
+            assert_never(mode)

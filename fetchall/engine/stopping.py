@@ -73,7 +73,6 @@ class Stopper:
             _, rest = raised.split(RunStopped)
             if rest is None:
                 return None
-            if len(rest.exceptions) == 1:
-                raise rest.exceptions[0] from None
-            raise rest from None
+            # The watcher raises nothing but RunStopped: what is left is the awaitable's own.
+            raise rest.exceptions[0] from None
         return value
