@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from fetchall.engine.run import Run
     from fetchall.engine.stopping import Stopper, StopReason
     from fetchall.formats.groups import ErrorGroup
-    from fetchall.inputs.reader import Shard
+    from fetchall.inputs.sharding import Shard
     from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary
     from fetchall.options import Options
     from fetchall.statuses import AcceptedStatuses
@@ -32,7 +32,7 @@ _EXPORTS = {
     "Report": "fetchall.api",
     "Result": "fetchall.models",
     "Run": "fetchall.engine.run",
-    "Shard": "fetchall.inputs.reader",
+    "Shard": "fetchall.inputs.sharding",
     "StopReason": "fetchall.engine.stopping",
     "Stopper": "fetchall.engine.stopping",
     "Summary": "fetchall.models",

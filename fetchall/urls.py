@@ -21,6 +21,13 @@ _SCHEMES = frozenset({"http", "https"})
 _WHITESPACE_OR_CONTROL = re.compile(r"[\x00-\x20\x7f]")
 
 
+def scheme_of(text: str) -> str | None:
+    """The scheme ``text`` names before ``://``, lower-cased; None if it names none. An INPUT
+    that names one is a URL, never a path; a line that names none is not an absolute URL."""
+    scheme, separator, _ = text.partition("://")
+    return scheme.lower() if separator else None
+
+
 class InvalidURL(ValueError):
     """A line that cannot be fetched; the message says why, for people."""
 
@@ -38,9 +45,9 @@ def parse_url(text: str) -> URL:
         raise InvalidURL(LINE_TOO_LONG)
     if _WHITESPACE_OR_CONTROL.search(text):
         raise InvalidURL("URL contains spaces or control characters")
-    if "://" not in text:
+    scheme = scheme_of(text)
+    if scheme is None:
         raise InvalidURL("not an absolute URL (no scheme://)")
-    scheme = text.split("://", 1)[0].lower()
     if scheme not in _SCHEMES:
         raise InvalidURL("not an http(s) URL")
     try:

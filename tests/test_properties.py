@@ -8,7 +8,7 @@ import unicodedata
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fetchall.inputs.reader import read_jobs
+from fetchall.inputs.lines import read_jobs
 from fetchall.models import ErrorKind, Job
 from fetchall.shown import redact
 from fetchall.urls import InvalidURL, invalid_result, parse_url

@@ -5,9 +5,35 @@ from __future__ import annotations
 import pytest
 
 from fetchall.shown import redact
-from fetchall.urls import MAX_LINE_BYTES, InvalidURL, parse_url
+from fetchall.urls import MAX_LINE_BYTES, InvalidURL, parse_url, scheme_of
 
 _UNDECODABLE = b"http://x/\xff".decode("utf-8", "surrogateescape")
+
+
+class TestSchemeOf:
+    """``scheme_of``: the one test of whether a text names a scheme, for INPUTs and lines."""
+
+    @pytest.mark.parametrize(
+        ("text", "scheme"),
+        [
+            ("http://a/", "http"),
+            ("HTTPS://a/", "https"),
+            ("ftp://a/b://c", "ftp"),
+            ("not-a-scheme://x", "not-a-scheme"),
+            ("://x", ""),
+            ("urls.txt", None),
+            ("http:/one-slash", None),
+            ("-", None),
+        ],
+    )
+    def test_scheme_of(self, text: str, scheme: str | None) -> None:
+        """The text before the first ``://``, lower-cased, or None without one."""
+        assert scheme_of(text) == scheme
+
+    def test_an_empty_scheme_is_not_http(self) -> None:
+        """``://x`` names a scheme, an empty one: not an http(s) URL."""
+        with pytest.raises(InvalidURL, match=r"^not an http\(s\) URL$"):
+            parse_url("://x")
 
 
 class TestParseURL:

@@ -103,10 +103,12 @@ run does not earn back."""
 def auto_workers(inputs: tuple[str, ...]) -> int:
     """The workers ``auto`` means: the CPUs this process may run on when the input files hold
     at least :data:`AUTO_MIN_BYTES`, else one (standard input and URLs count as small)."""
+    from fetchall.urls import scheme_of  # noqa: PLC0415 (import-light --help: yarl)
+
     size = 0
     for name in inputs:
         with contextlib.suppress(OSError):
-            if "://" not in name and name != "-" and os.path.isfile(name):
+            if scheme_of(name) is None and name != "-" and os.path.isfile(name):
                 size += os.path.getsize(name)
     if size < AUTO_MIN_BYTES:
         return 1

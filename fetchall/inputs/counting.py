@@ -6,11 +6,12 @@ neither the first request waits for it nor does a file of any size sit in memory
 input and pipes can be read only once: their total is known when the run's own reader has read
 them to their end.
 
-The count follows the reader's rules to the line: blank lines and comments are no job, a UTF-8
-byte-order mark opens a file, a line is judged by its first ``MAX_LINE_BYTES + 1`` bytes, and
-with ``--shard`` only the jobs the shard keeps count. Most lines are judged from their bytes;
-a line that starts with a byte outside ASCII, or with ``--shard`` every line, is decoded as the
-reader decodes it (about 1 s more per million lines, in the counting thread).
+The count follows the reader's rules to the line, taken from :mod:`fetchall.inputs.lines`:
+blank lines and comments are no job, a UTF-8 byte-order mark opens a file, a line is judged by
+its first ``JUDGED_BYTES``, and with ``--shard`` only the jobs the shard keeps count. Most lines
+are judged from their bytes; a line that starts with a byte outside ASCII, or with ``--shard``
+every line, is decoded as the reader decodes it (about 1 s more per million lines, in the
+counting thread).
 """
 
 from __future__ import annotations
@@ -19,18 +20,17 @@ import os
 import stat
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, assert_never
 
-from fetchall.inputs.reader import is_literal_url
-from fetchall.urls import MAX_LINE_BYTES
+from fetchall.inputs.lines import BOM, JUDGED_BYTES, is_job, job_url
+from fetchall.inputs.sharding import in_shard
+from fetchall.inputs.sources import SourceKind, kind_of
 
 if TYPE_CHECKING:
-    from fetchall.inputs.reader import JobReader, Shard
+    from fetchall.inputs.reader import JobReader
+    from fetchall.inputs.sharding import Shard
 
 _CHUNK = 256 * 1024
-_JUDGED = MAX_LINE_BYTES + 1  # the reader judges a line by this many bytes at most
-_BOM = b"\xef\xbb\xbf"
-_HASH = ord("#")
 
 
 def count_jobs(
@@ -40,41 +40,37 @@ def count_jobs(
 ) -> int | None:
     """The jobs in one input read through ``read(size)`` to its end; None if ``stopped()``
     turned true first."""
+    counts = is_job if shard is None else _kept_by(shard)
     count = 0
-    head = b""  # the start of the line not ended yet, at most _JUDGED bytes
+    head = b""  # the start of the line not ended yet, at most JUDGED_BYTES
     first_line = True
     while chunk := read(_CHUNK):
         if stopped():
             return None
         lines = chunk.split(b"\n")
-        lines[0] = head + lines[0][: _JUDGED - len(head)]
-        head = lines.pop()[:_JUDGED]
+        lines[0] = head + lines[0][: JUDGED_BYTES - len(head)]
+        head = lines.pop()[:JUDGED_BYTES]
         if lines and first_line:
-            lines[0], first_line = lines[0].removeprefix(_BOM), False
-        count += sum(1 for line in lines if _is_job(line[:_JUDGED], shard))
-    if head and _is_job(head.removeprefix(_BOM) if first_line else head, shard):
+            lines[0], first_line = lines[0].removeprefix(BOM), False
+        count += sum(1 for line in lines if counts(line[:JUDGED_BYTES]))
+    if head and counts(head.removeprefix(BOM) if first_line else head):
         count += 1
     return count
 
 
-def _is_job(line: bytes, shard: Shard | None) -> bool:
-    stripped = line.strip()
-    if not stripped or stripped[0] == _HASH:
-        return False
-    first = stripped[0]
-    # Python's str.strip() also strips \x1c-\x1f and non-ASCII spaces: those lines, and the
-    # URLs a shard hashes, are decoded as the reader decodes them.
-    if shard is None and first < 0x80 and not 0x1C <= first <= 0x1F:
-        return True
-    text = line.decode("utf-8", "surrogateescape").strip()
-    return (
-        bool(text)
-        and not text.startswith("#")
-        and (shard is None or shard.keeps(text.split(None, 1)[0]))
-    )
+def _kept_by(shard: Shard) -> Callable[[bytes], bool]:
+    """Whether a line holds a job ``shard`` keeps (every line of a shard is decoded to hash)."""
+
+    def counts(line: bytes) -> bool:
+        url = job_url(line)
+        return url is not None and shard.keeps(url)
+
+    return counts
 
 
-def _count_file(path: str, shard: Shard | None, stopped: Callable[[], bool]) -> int | None:
+def count_file(
+    path: str, shard: Shard | None = None, stopped: Callable[[], bool] = lambda: False
+) -> int | None:
     """The jobs in the regular file at ``path``; None if it is not one or cannot be read."""
     try:
         # A FIFO is never opened here: its one reader is the run's.
@@ -84,7 +80,7 @@ def _count_file(path: str, shard: Shard | None, stopped: Callable[[], bool]) -> 
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # it was replaced since: not counted either
             return None
         return count_jobs(lambda size: os.read(fd, size), shard, stopped)
     except OSError:
@@ -101,17 +97,29 @@ class InputTotal:
 
     def __init__(self, inputs: Sequence[str], shard: Shard | None = None) -> None:
         self._shard = shard
-        urls = [name for name in inputs if is_literal_url(name)]
-        self._urls = sum(1 for url in urls if shard is None or shard.keeps(url))
-        self._files = [name for name in inputs if not is_literal_url(name)]
-        self._counted: int | None = self._urls if not self._files else None
+        self._urls = 0
+        self._files: list[str] = []
+        self._reads_stdin = False
+        for name in inputs:
+            match kind_of(name):
+                case SourceKind.URL:
+                    self._urls += 1 if in_shard(shard, name) else 0
+                case SourceKind.FILE:
+                    self._files.append(name)
+                case SourceKind.STDIN:
+                    self._reads_stdin = True
+                case kind:  # pragma: no cover (unreachable: mypy checks every kind has its case)
+                    assert_never(kind)
+        known_at_once = not self._files and not self._reads_stdin
+        self._counted: int | None = self._urls if known_at_once else None
         self._reader: JobReader | None = None
         self._closed = threading.Event()
 
     def start(self, reader: JobReader) -> None:
         """Begin counting beside the run, whose input ``reader`` may also tell the total."""
         self._reader = reader
-        if self._counted is None and "-" not in self._files:
+        # Standard input is read once, by the run's reader: the total is the reader's, at its end.
+        if self._counted is None and not self._reads_stdin:
             thread = threading.Thread(target=self._count, name="fetchall-count", daemon=True)
             thread.start()
 
@@ -123,19 +131,15 @@ class InputTotal:
         """The total, or None while it is not known."""
         if self._counted is not None:
             return self._counted
-        return None if self._reader is None else _total_read_by(self._reader)
+        # Standard input and pipes are read once, by the run's reader: it knows their total at
+        # their end.
+        return None if self._reader is None else self._reader.total
 
     def _count(self) -> None:
         total = self._urls
         for path in self._files:
-            count = _count_file(path, self._shard, self._closed.is_set)
+            count = count_file(path, self._shard, self._closed.is_set)
             if count is None:
                 return
             total += count
         self._counted = total
-
-
-def _total_read_by(reader: JobReader) -> int | None:
-    # Standard input and pipes are read once, by the run's reader: it knows their total at
-    # their end.
-    return reader.total

@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import io
 import os
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fetchall.inputs.counting import InputTotal, count_jobs
-from fetchall.inputs.reader import JobReader, Shard, open_sources, read_jobs_with
+from fetchall.inputs.counting import InputTotal, count_file, count_jobs
+from fetchall.inputs.lines import read_jobs_with
+from fetchall.inputs.reader import JobReader
+from fetchall.inputs.sharding import Shard
+from fetchall.inputs.sources import open_sources
 from fetchall.urls import MAX_LINE_BYTES
 
 # Pieces of lines that the reader treats in different ways: URLs, comments, every kind of
@@ -148,3 +155,120 @@ class TestInputTotal:
         before, after = asyncio.run(read_all())
         assert before is None
         assert after == 3
+
+
+class TestCountFile:
+    """``count_file`` counts regular files only, and gives up on anything else."""
+
+    def test_a_regular_file(self, tmp_path: Path) -> None:
+        """A regular file's jobs, comments and blanks left out."""
+        path = tmp_path / "urls.txt"
+        path.write_bytes(b"# list\nhttp://a/\n\nhttp://b/\n")
+        assert count_file(str(path)) == 2
+
+    def test_a_missing_file(self, tmp_path: Path) -> None:
+        """A file gone since the run checked it: no count."""
+        assert count_file(str(tmp_path / "gone.txt")) is None
+
+    def test_a_fifo_is_not_opened(self, tmp_path: Path) -> None:
+        """A FIFO is left to the run's reader, its one reader."""
+        fifo = tmp_path / "urls.fifo"
+        os.mkfifo(fifo)
+        assert count_file(str(fifo)) is None
+
+    def test_a_file_replaced_by_a_fifo_after_the_check(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """What was opened is checked again: a FIFO there now is not counted."""
+        fifo = tmp_path / "urls.fifo"
+        os.mkfifo(fifo)
+        regular = os.stat(__file__)
+        monkeypatch.setattr(os, "stat", lambda path: regular)
+        assert count_file(str(fifo)) is None
+
+    def test_a_read_error(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """A file that fails while being read: no count."""
+        path = tmp_path / "urls.txt"
+        path.write_bytes(b"http://a/\n")
+
+        def fail(fd: int, size: int) -> bytes:
+            raise OSError(errno.EIO, "I/O error")
+
+        monkeypatch.setattr(os, "read", fail)
+        assert count_file(str(path)) is None
+
+
+def counting_threads(before: set[threading.Thread]) -> list[threading.Thread]:
+    """The counting threads started since ``before``."""
+    return [t for t in threading.enumerate() if t not in before and t.name == "fetchall-count"]
+
+
+@pytest.fixture(name="stuck_fifo")
+def _stuck_fifo(tmp_path: Path) -> Iterator[Path]:
+    """A FIFO no one writes to until the test ends: a reader of it never knows a total."""
+    fifo = tmp_path / "stuck.fifo"
+    os.mkfifo(fifo)
+    yield fifo
+    with open(fifo, "wb"):  # the reader thread waits in open(): let it go
+        pass
+
+
+def counted_beside(total: InputTotal, stuck_fifo: Path) -> InputTotal:
+    """``total`` once its counting thread is done, started beside a reader that knows none."""
+    before = set(threading.enumerate())
+    started(total, [str(stuck_fifo)])
+    for thread in counting_threads(before):
+        thread.join(timeout=10)
+        assert not thread.is_alive()
+    return total
+
+
+class TestInputTotalGivesUp:
+    """A total that cannot be known stays None: the progress line shows no total."""
+
+    def test_counted_beside_a_reader_that_knows_none(
+        self, tmp_path: Path, stuck_fifo: Path
+    ) -> None:
+        """The count alone gives the total when the reader cannot."""
+        path = tmp_path / "urls.txt"
+        path.write_text("http://a/\nhttp://b/\n", encoding="utf-8")
+        assert counted_beside(InputTotal([str(path), "http://c/"]), stuck_fifo).get() == 3
+
+    def test_closed_before_counting(self, tmp_path: Path, stuck_fifo: Path) -> None:
+        """A run over before the count began: the count stops at its first read."""
+        path = tmp_path / "urls.txt"
+        path.write_text("http://a/\n", encoding="utf-8")
+        total = InputTotal([str(path)])
+        total.close()
+        assert counted_beside(total, stuck_fifo).get() is None
+
+    def test_a_file_that_cannot_be_counted(self, tmp_path: Path, stuck_fifo: Path) -> None:
+        """A file gone before it is counted: no total, though the other inputs count."""
+        path = tmp_path / "urls.txt"
+        path.write_text("http://a/\n", encoding="utf-8")
+        total = InputTotal([str(path), str(tmp_path / "gone.txt")])
+        assert counted_beside(total, stuck_fifo).get() is None
+
+    def test_standard_input_is_counted_by_the_reader(
+        self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    ) -> None:
+        """With ``-`` among the inputs nothing is counted beside the run: the total is the
+        reader's, once it has read standard input to its end."""
+        path = tmp_path / "urls.txt"
+        path.write_text("http://a/\nhttp://b/\n", encoding="utf-8")
+        stdin = io.TextIOWrapper(io.BufferedReader(io.BytesIO(b"http://c/\n# c\n")))
+        monkeypatch.setattr(sys, "stdin", stdin)
+        before = set(threading.enumerate())
+
+        async def read_all() -> tuple[int, int | None]:
+            reader = JobReader(open_sources([str(path), "-", "http://d/"]))
+            total = InputTotal([str(path), "-", "http://d/"])
+            total.start(reader)
+            counting = len(counting_threads(before))
+            async for _ in reader:
+                pass
+            return counting, total.get()
+
+        counting, after = asyncio.run(read_all())
+        assert counting == 0
+        assert after == 4

@@ -1,25 +1,18 @@
-"""Turning input files, pipes and literal URLs into numbered jobs."""
+"""A line of input text → a job: splitting, skipping, stripping, and the 8 KiB bound."""
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
-import re
-import subprocess
-import sys
-import threading
 from pathlib import Path
 
 import pytest
 
-from fetchall.inputs.reader import (
-    InputError,
-    JobReader,
+from fetchall.inputs.lines import (
     LineSplitter,
-    Shard,
+    is_job,
+    job_url,
     jobs_from_lines,
-    open_sources,
     read_jobs,
 )
 from fetchall.models import Job
@@ -273,198 +266,65 @@ class TestReadJobs:
         )
 
 
-class TestOpenSources:
-    """``open_sources`` checks every INPUT before anything is fetched."""
+class TestLineRules:
+    """Each rule a line follows, with the exact job it gives."""
 
-    def test_literal_url_stdin_and_file(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """A URL argument, ``-`` and a file path each resolve to their kind, in order."""
-        monkeypatch.chdir(tmp_path)
-        Path("urls.txt").write_text("http://a/\n")
-        sources = open_sources(["http://x/", "-", "urls.txt"])
-        try:
-            assert [(s.name, s.kind) for s in sources] == [
-                ("http://x/", "url"),
-                ("-", "stdin"),
-                ("urls.txt", "file"),
-            ]
-            assert sources[0].fd is None
-            assert sources[1].fd is None
-            assert sources[2].fd is not None
-        finally:
-            if sources[2].fd is not None:
-                os.close(sources[2].fd)
+    def test_crlf_is_not_part_of_the_url(self) -> None:
+        """The ``\\r`` of a CRLF line is dropped with the newline."""
+        assert jobs_from_lines([(3, b"http://a/\r")], "f", 0) == [Job(0, "http://a/", "f:3")]
 
-    def test_missing_file(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """A missing file is an InputError naming it."""
-        monkeypatch.chdir(tmp_path)
-        with pytest.raises(InputError) as info:
-            open_sources(["missing.txt"])
-        assert str(info.value) == "cannot read input missing.txt: No such file or directory"
+    def test_a_line_of_the_limit_and_a_carriage_return_is_not_too_long(self) -> None:
+        """The limit counts the line without its CRLF: 8 KiB plus ``\\r`` is still whole."""
+        url = b"http://x/" + b"a" * (MAX_LINE_BYTES - 9)
+        (job,) = jobs_from_lines([(1, url + b"\r")], "f", 0)
+        assert job == Job(0, url.decode(), "f:1")
 
-    def test_directory(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """A directory is an InputError naming it."""
-        monkeypatch.chdir(tmp_path)
-        Path("sub").mkdir()
-        with pytest.raises(InputError) as info:
-            open_sources(["sub"])
-        assert str(info.value) == "cannot read input sub: is a directory"
-
-    def test_several_problems_in_one_message(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """Every bad input is named in one message, good ones between them notwithstanding."""
-        monkeypatch.chdir(tmp_path)
-        Path("sub").mkdir()
-        Path("good.txt").write_text("http://a/\n")
-        with pytest.raises(InputError) as info:
-            open_sources(["missing.txt", "good.txt", "http://x/", "sub"])
-        assert str(info.value) == (
-            "cannot read input missing.txt: No such file or directory; sub: is a directory"
-        )
-
-    def test_url_like_argument_is_not_a_path(self, tmp_path: Path) -> None:
-        """An argument containing ``://`` is a URL even if invalid, never opened as a file."""
-        sources = open_sources(["ftp://nowhere/x", "not-a-scheme://x"])
-        assert [(s.name, s.kind) for s in sources] == [
-            ("ftp://nowhere/x", "url"),
-            ("not-a-scheme://x", "url"),
+    def test_a_line_over_the_limit_names_its_problem(self) -> None:
+        """One byte over the limit: the job carries the first word and the problem."""
+        line = b"http://x/" + b"a" * (MAX_LINE_BYTES - 8)
+        assert len(line) == MAX_LINE_BYTES + 1
+        assert jobs_from_lines([(2, line)], "f", 4) == [
+            Job(4, line.decode(), "f:2", "line longer than 8 KiB")
         ]
 
-    def test_fifo_accepted_without_blocking(self, tmp_path: Path) -> None:
-        """A FIFO with no writer is accepted at once; it is opened later by the reader."""
-        fifo = tmp_path / "pipe"
-        os.mkfifo(fifo)
-        found: list[object] = []
-        thread = threading.Thread(target=lambda: found.append(open_sources([str(fifo)])))
-        thread.start()
-        thread.join(timeout=5)
-        if thread.is_alive():  # unblock the stuck open() so the test run can end
-            os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-            thread.join()
-        assert len(found) == 1
-        (sources,) = found
-        assert isinstance(sources, list)
-        assert [(s.name, s.kind, s.fd) for s in sources] == [(str(fifo), "file", None)]
+    def test_words_after_the_url_are_its_checks(self) -> None:
+        """``URL status=200`` is a job for the URL with one check."""
+        (job,) = jobs_from_lines([(1, b"http://a/ status=200")], "f", 0)
+        assert (job.index, job.url, job.source, job.problem) == (0, "http://a/", "f:1", None)
+        assert [str(check) for check in job.checks] == ["status=200"]
+
+    def test_a_bad_check_is_the_lines_problem(self) -> None:
+        """A word after the URL that is no check: the job names it, and has no checks."""
+        (job,) = jobs_from_lines([(1, b"http://a/ nonsense")], "f", 0)
+        assert job == Job(
+            0,
+            "http://a/",
+            "f:1",
+            "bad check 'nonsense': unknown key 'nonsense'; "
+            "keys are status, body, header:NAME, json:PATH, time, cert, final",
+        )
 
 
-class TestShard:
-    """``Shard`` parses ``K/N`` and splits URLs by a stable hash."""
-
-    def test_parse_valid(self) -> None:
-        """``2/4`` is shard 2 of 4."""
-        assert Shard.parse("2/4") == Shard(2, 4)
-
-    def test_parse_single_shard(self) -> None:
-        """``1/1`` is the one shard that keeps everything."""
-        assert Shard.parse("1/1") == Shard(1, 1)
-        assert Shard(1, 1).keeps("http://anything/")
+class TestJobUrl:
+    """``job_url`` and ``is_job``: the same rule, for the count that reads no jobs."""
 
     @pytest.mark.parametrize(
-        ("spec", "message"),
+        ("line", "url"),
         [
-            ("0/3", "shard 0/3: need 1 <= K <= N"),
-            ("4/3", "shard 4/3: need 1 <= K <= N"),
-            ("a/b", "'a/b' is not K/N, e.g. 2/4"),
-            ("3", "'3' is not K/N, e.g. 2/4"),
-            ("", "'' is not K/N, e.g. 2/4"),
-            ("-1/3", "'-1/3' is not K/N, e.g. 2/4"),
-            ("1/0", "shard 1/0: need 1 <= K <= N"),
+            (b"http://a/", "http://a/"),
+            (b"  http://a/ status=200\r", "http://a/"),
+            (b"", None),
+            (b" \t\r", None),
+            (b"# comment", None),
+            (b"\x1c\x1f", None),  # blanks to str.strip(), not to bytes.strip()
+            ("\u3000#x".encode(), None),
+            ("\u00a0http://a/".encode(), "http://a/"),
+            (b"\xffhttp://a/", "\udcffhttp://a/"),
         ],
     )
-    def test_parse_invalid(self, spec: str, message: str) -> None:
-        """A malformed or out-of-range spec raises ValueError saying what is wrong."""
-        with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
-            Shard.parse(spec)
-
-    @pytest.mark.parametrize("n", [1, 2, 3, 7])
-    def test_shards_are_disjoint_and_cover_all(self, n: int) -> None:
-        """Each of 1,000 URLs is kept by exactly one of the N shards."""
-        urls = [f"https://host{i % 13}.example/path/{i}?q={i * 7}" for i in range(1000)]
-        owners = [[k for k in range(1, n + 1) if Shard(k, n).keeps(url)] for url in urls]
-        assert all(len(owner) == 1 for owner in owners)
-        if n > 1:
-            sizes = [sum(owner == [k] for owner in owners) for k in range(1, n + 1)]
-            assert min(sizes) > 1000 / n / 2  # no shard is starved
-
-    # Computed once and hard-coded: if this changes, shard reports of different versions
-    # no longer line up.
-    _URLS = (
-        "https://example.com/",
-        "https://example.com/a",
-        "http://[::1]:8080/x",
-        "https://bücher.example/",
-        "http://u:p@h/?q=1",
-    )
-    _OWNERS_OF_3 = (3, 2, 2, 1, 3)
-    _OWNERS_OF_4 = (4, 1, 1, 4, 2)
-
-    def test_stable_assignment(self) -> None:
-        """Fixed URLs fall in the same shards as when this test was written."""
-        assert tuple(self._owner(url, 3) for url in self._URLS) == self._OWNERS_OF_3
-        assert tuple(self._owner(url, 4) for url in self._URLS) == self._OWNERS_OF_4
-
-    @pytest.mark.parametrize("seed", ["1", "2"])
-    def test_stable_across_hash_seeds(self, seed: str) -> None:
-        """Another interpreter with a different PYTHONHASHSEED assigns the same shards."""
-        code = (
-            "import sys\n"
-            "from fetchall.inputs.reader import Shard\n"
-            f"urls = {list(self._URLS)!r}\n"
-            "print([next(k for k in range(1, 4) if Shard(k, 3).keeps(u)) for u in urls])\n"
-        )
-        env = {**os.environ, "PYTHONHASHSEED": seed}
-        done = subprocess.run(
-            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
-        )
-        assert done.stdout.strip() == str(list(self._OWNERS_OF_3))
-
-    @staticmethod
-    def _owner(url: str, n: int) -> int:
-        return next(k for k in range(1, n + 1) if Shard(k, n).keeps(url))
-
-
-async def _read_all(args: list[str], shard: Shard | None = None) -> list[Job]:
-    reader = JobReader(open_sources(args), shard)
-    try:
-        return [job async for job in reader]
-    finally:
-        reader.close()
-
-
-class TestJobReader:
-    """``JobReader`` streams the jobs of every input, in order, with global indexes."""
-
-    def test_files_and_literal_url(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """Indexes continue across inputs; sources name the file and line, or ``arg``."""
-        monkeypatch.chdir(tmp_path)
-        Path("a.txt").write_bytes(b"http://a/1\n# comment\nhttp://a/2\n")
-        Path("b.txt").write_bytes(b"\xef\xbb\xbf\nhttp://b/1\r\nftp://b/2")
-        jobs = asyncio.run(_read_all(["a.txt", "http://arg/", "b.txt"]))
-        assert jobs == [
-            Job(0, "http://a/1", "a.txt:1"),
-            Job(1, "http://a/2", "a.txt:3"),
-            Job(2, "http://arg/", "arg"),
-            Job(3, "http://b/1", "b.txt:2"),
-            Job(4, "ftp://b/2", "b.txt:3"),
-        ]
-
-    def test_shard_keeps_global_index(
-        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """With a shard, the kept jobs keep the index they have in the whole input."""
-        monkeypatch.chdir(tmp_path)
-        Path("a.txt").write_text("".join(f"http://a/{i}\n" for i in range(40)))
-        Path("b.txt").write_text("".join(f"# c\nhttp://b/{i}\n" for i in range(40)))
-        args = ["a.txt", "http://arg/", "b.txt"]
-        everything = asyncio.run(_read_all(args))
-        assert len(everything) == 81
-        merged: list[Job] = []
-        for k in (1, 2, 3):
-            shard = Shard(k, 3)
-            kept = asyncio.run(_read_all(args, shard))
-            assert kept == [job for job in everything if shard.keeps(job.url)]
-            assert 0 < len(kept) < 81
-            merged += kept
-        assert sorted(merged, key=lambda job: job.index) == everything
+    def test_each_kind_of_line(self, line: bytes, url: str | None) -> None:
+        """The URL a line's job fetches, or None for no job; ``is_job`` agrees."""
+        assert job_url(line) == url
+        assert is_job(line) is (url is not None)
+        jobs = jobs_from_lines([(2, line)], "f", 0)
+        assert [job.url for job in jobs] == ([] if url is None else [url])
