@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from fetchall.engine.run import Run
-    from fetchall.inputs.reader import _Source
+    from fetchall.inputs.sources import Source as _Source
     from fetchall.models import Job, Result, Summary
 
 
