@@ -84,8 +84,8 @@ class Fetcher:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        if self._sessions is not None:
-            await self._sessions.__aexit__(exc_type, exc, tb)
+        assert self._sessions is not None, "entered: __aenter__ opened them"
+        await self._sessions.__aexit__(exc_type, exc, tb)
 
     async def fetch(self, job: Job, save_as: PurePosixPath | None = None) -> Result:
         """Fetch ``job`` with retries; every outcome but cancellation is a :class:`Result`.
@@ -150,35 +150,31 @@ class Fetcher:
                 timeout=self._timeout,
             ) as response:
                 accepted = _accepts(response.status, plan, options.accept)
+                outcomes = None
                 try:
                     if plan is not None:
-                        kept_as = save_as if accepted else None
                         seen, outcomes = await receive_judged(
                             response,
                             options=options,
                             store=self._store,
-                            save_as=kept_as,
+                            save_as=save_as if accepted else None,
                             checks=checks,
                             plan=plan,
                             sent=sent,
                         )
                     elif self._store is None:
                         # Most runs: the body is only counted (one coroutine: once per request).
-                        seen, outcomes = (
-                            seen_of(response, await read_body(response, options.max_size)),
-                            None,
-                        )
+                        seen = seen_of(response, await read_body(response, options.max_size))
                     else:
                         kept_as = save_as if accepted else None
                         seen = await receive(response, options.max_size, self._store, kept_as)
-                        outcomes = None
                 except _BODY_ERRORS:
                     if accepted:
                         raise
                     # The status already failed the attempt: a body that is slow, too large
                     # or cut short does not turn a 404 into a timeout (nor make it retried).
                     response.close()
-                    seen, outcomes = seen_of(response, 0), None
+                    seen = seen_of(response, 0)
         except AttemptFailed:
             raise
         except (TimeoutError, aiohttp.ClientError, OSError, ValueError) as exc:

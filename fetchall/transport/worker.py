@@ -14,39 +14,59 @@ import logging
 import signal
 import sys
 from pathlib import PurePosixPath
-from typing import assert_never
+from typing import IO, Any, assert_never
 
 from fetchall import process
 from fetchall.models import Job
 from fetchall.process import collect_less_often
 from fetchall.saving import BodyStore
 from fetchall.transport.fetcher import Fetcher
-from fetchall.transport.wire import Cancel, Done, Outbox, Setup, Start, ToWorker, read_frame
+from fetchall.transport.wire import (
+    Cancel,
+    Done,
+    Message,
+    Outbox,
+    Setup,
+    Start,
+    ToWorker,
+    read_frame,
+)
 
 COMMAND = "from fetchall.transport.worker import main; main()"
 """What ``python -c`` runs to start a worker."""
 
 
-def main() -> None:
+def main() -> None:  # pragma: no cover (runs only in worker processes: coverage follows none)
     """Entry point of a worker process."""
     # Ctrl-C reaches the whole process group; only the coordinator decides what it means.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     collect_less_often()
     with contextlib.suppress(BrokenPipeError):
-        process.run(_serve())
+        process.run(serve(sys.stdin, sys.stdout))
 
 
-async def _serve() -> None:
-    """A worker's life: set up from the first message, then serve until stdin closes."""
+async def serve(stdin: IO[Any], stdout: IO[Any]) -> None:
+    """A worker's life: set up from the first message on ``stdin``, then fetch the jobs that
+    arrive and answer each on ``stdout``, until ``stdin`` closes."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    transport, _ = await loop.connect_write_pipe(asyncio.BaseProtocol, sys.stdout)
-    messages = await read_frame(reader)
-    if not messages:
-        return
-    setup = messages[0]
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+    transport, _ = await loop.connect_write_pipe(asyncio.BaseProtocol, stdout)
+    try:
+        messages = await read_frame(reader)
+        if messages:
+            outbox = Outbox(transport.write)
+            await _serve_jobs(messages, reader, outbox)
+            outbox.flush()
+    finally:
+        transport.close()
+
+
+async def _serve_jobs(
+    messages: list[Message], reader: asyncio.StreamReader, outbox: Outbox
+) -> None:
+    setup, *first_jobs = messages  # Starts put in the same turn share Setup's frame
     assert isinstance(setup, Setup), "the coordinator sends Setup first"
     logging.basicConfig(
         level=setup.log_level, format="fetchall: %(message)s", stream=sys.stderr, force=True
@@ -54,11 +74,8 @@ async def _serve() -> None:
     store = None
     if setup.save_directory is not None:
         store = BodyStore(setup.save_directory, root=setup.save_root)
-    outbox = Outbox(transport.write)
     async with Fetcher(setup.options, store, share=setup.share) as fetcher:
-        await _Jobs(fetcher, outbox).serve(reader)
-    outbox.flush()
-    transport.close()
+        await _Jobs(fetcher, outbox).serve(first_jobs, reader)
 
 
 class _Jobs:
@@ -69,13 +86,16 @@ class _Jobs:
         self._outbox = outbox
         self._running: dict[int, asyncio.Task[None]] = {}
 
-    async def serve(self, reader: asyncio.StreamReader) -> None:
-        """Act on each message until the coordinator closes the stream; then cancel the rest."""
+    async def serve(self, messages: list[Message], reader: asyncio.StreamReader) -> None:
+        """Act on ``messages``, then on each that arrives until the coordinator closes the
+        stream; then cancel the jobs still running."""
         async with asyncio.TaskGroup() as group:
-            while (messages := await read_frame(reader)) is not None:
-                for message in messages:
+            next_messages: list[Message] | None = messages
+            while next_messages is not None:
+                for message in next_messages:
                     assert isinstance(message, Start | Cancel), "only Start and Cancel follow"
                     self._act_on(message, group)
+                next_messages = await read_frame(reader)
             for task in self._running.values():
                 task.cancel()
 

@@ -52,7 +52,9 @@ class _Worker:
 
     def _write(self, data: bytes) -> None:
         stdin = self.process.stdin
-        if stdin is not None and not stdin.is_closing():
+        assert stdin is not None, "workers are started with a pipe on stdin"
+        # A Cancel may come after the pool has closed the pipe: the worker is ending anyway.
+        if not stdin.is_closing():
             stdin.write(data)
 
     async def receive(self) -> None:
@@ -61,12 +63,13 @@ class _Worker:
         while (messages := await read_frame(self.process.stdout)) is not None:
             for done in messages:
                 assert isinstance(done, Done), "a worker only ever answers with Done"
+                # None: the job was cancelled here while the worker finished it.
                 future = self.waiting.pop(done.id, None)
-                if future is not None and not future.done():
+                if future is not None:
                     future.set_result(done.result)
+        # A job leaves ``waiting`` as its future is done or cancelled: these are all pending.
         for future in self.waiting.values():
-            if not future.done():
-                future.set_exception(RuntimeError("a fetchall worker process ended early"))
+            future.set_exception(RuntimeError("a fetchall worker process ended early"))
 
 
 class _Here:
@@ -119,11 +122,11 @@ class WorkerPool:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        assert self._here is not None, "entered: __aenter__ set it up"
         try:
             await self._stop_workers()
         finally:
-            if self._here is not None:
-                await self._here.fetcher.__aexit__(exc_type, exc, tb)
+            await self._here.fetcher.__aexit__(exc_type, exc, tb)
             await self._group.__aexit__(exc_type, exc, tb)
 
     async def _start_worker(self, share: Share) -> None:
@@ -151,8 +154,8 @@ class WorkerPool:
     async def _stop_workers(self) -> None:
         for worker in self._workers:
             worker.outbox.flush()  # the cancellations of this very turn go out first
-            if worker.process.stdin is not None:
-                worker.process.stdin.close()
+            assert worker.process.stdin is not None, "workers are started with a pipe on stdin"
+            worker.process.stdin.close()
         for worker in self._workers:
             await worker.process.wait()
 

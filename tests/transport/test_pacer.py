@@ -136,3 +136,20 @@ def test_a_share_joins_the_grid_where_it_is_now() -> None:
     clock = VirtualClock(10.1)
     pacer = Pacer(4.0, (0, 2), origin=10.0, clock=clock)
     assert run(clock, lambda: start_times(pacer, clock, [False, False])) == [10.5, 11.0]
+
+
+def test_a_start_reserved_for_a_waiter_who_left_is_not_handed_to_a_later_caller() -> None:
+    """The only waiter leaves: its start (0.25) goes unused, the next caller gets 0.5."""
+    clock = VirtualClock()
+    pacer = Pacer(4.0, clock=clock)
+
+    async def main() -> list[float]:
+        await pacer.wait()  # takes 0.0
+        async with asyncio.TaskGroup() as group:
+            given_up = group.create_task(pacer.wait())
+            await asyncio.sleep(0)  # it queues, reserving 0.25
+            given_up.cancel()
+        await asyncio.sleep(0.375)
+        return await start_times(pacer, clock, [False])
+
+    assert run(clock, main) == [0.5]
