@@ -15,6 +15,7 @@ import aiohttp
 
 from fetchall.models import ErrorKind, FetchError
 from fetchall.shown import redact
+from fetchall.transport.redirects import redirects_allowed
 
 Describe = Callable[[BaseException, float | None], str]
 """Builds the message from the exception and the attempt's ``--timeout``."""
@@ -35,8 +36,7 @@ def _timed_out(exc: BaseException, timeout: float | None) -> str:
 
 def _redirects(exc: BaseException, _timeout: float | None) -> str:
     assert isinstance(exc, aiohttp.TooManyRedirects)
-    # aiohttp is asked for one hop more than --max-redirects, so its history holds one extra.
-    return f"more than {len(exc.history) - 1} redirects"
+    return f"more than {redirects_allowed(exc.history)} redirects"
 
 
 def _unresolved(exc: BaseException, _timeout: float | None) -> str:

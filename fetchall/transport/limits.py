@@ -1,20 +1,70 @@
-"""Bounds on how fast and how wide a run goes: per-host slots and request pacing.
+"""The one place that enforces ``--limit`` and ``--per-host`` in the transport.
 
-The global ``--limit`` is a plain :class:`asyncio.Semaphore` held by the scheduler, one per
-job. :class:`RequestBounds` gathers what each request waits for on top of that.
+``--limit`` bounds the requests in flight, ``--per-host`` those to one host. Each fetcher (this
+process's, and each worker's with ``--workers``) is given a :class:`Share` of them, made here
+from the options and nowhere else; :class:`RequestBounds` is what its requests wait for before
+they are sent, and :meth:`Share.connection_pool` sizes its connection pool to match.
+
+Without retries the engine's tasks, one per job, already bound the requests in flight (a job
+sends one request at a time), so no request slot is taken here then.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
-import itertools
-import math
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 
 from fetchall.options import Options
+from fetchall.transport.pacer import Pacer
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """One fetcher's part of the run's bounds."""
+
+    limit: int
+    """Requests this fetcher may have in flight at once."""
+    per_host: int | None
+    """Requests to one host at once; None where the coordinator holds the host slots."""
+    turn: int = 0
+    turns: int = 1
+    """This fetcher takes the ``turn``-th of every ``turns`` start times of the ``--rate``
+    grid."""
+    origin: float = 0.0
+    """Where that grid starts, on the system-wide monotonic clock."""
+
+    @classmethod
+    def whole(cls, options: Options) -> Share:
+        """The share of a fetcher that is the run's only one: all of it."""
+        return cls(options.limit, options.per_host, origin=time.monotonic())
+
+    def connection_pool(self) -> tuple[int, int]:
+        """``limit`` and ``limit_per_host`` for aiohttp's connector (0: no bound).
+
+        The bounds are enforced before a request is sent; the pool only has to be no smaller
+        (aiohttp's default of 100 connections would cap ``--limit``). It is this size exactly
+        since a request holds one connection at a time, and the per-host bound is also the one
+        thing that counts a redirect hop to another host, which took no host slot of its own.
+        """
+        return self.limit, self.per_host or 0
+
+
+def shares_of(options: Options, processes: int) -> tuple[Share, ...]:
+    """How ``processes`` fetchers split the run's bounds (fewer when ``--limit`` is smaller).
+
+    The shares of ``--limit`` add up to it exactly (10 over 3 is 4, 3, 3), so that retries
+    waiting out a backoff still hold no request slot; none holds ``--per-host``, which the
+    coordinator holds for every job it dispatches (:func:`host_slots_for`).
+    """
+    count = max(1, min(processes, options.limit))
+    origin = time.monotonic()
+    whole, extra = divmod(options.limit, count)
+    return tuple(
+        Share(whole + (index < extra), None, index, count, origin) for index in range(count)
+    )
 
 
 class HostSlots:
@@ -42,101 +92,29 @@ class HostSlots:
                 del self._by_host[host]
 
 
-class Pacer:
-    """Request starts at least ``1 / rate`` seconds apart.
-
-    A caller that finds the next start time free and due goes at once. Otherwise it queues,
-    and one timer hands out start times one at a time, to the most urgent caller first: a
-    redirect hop (``urgent=True``) is already inside its attempt, whose ``--timeout`` runs,
-    so it goes before first requests, which wait outside theirs. A cancelled waiter is
-    skipped; a start time is never handed out twice, so no burst breaks the promise.
-
-    Several processes share one rate by taking turns on one grid of start times: with
-    ``share=(i, n)`` and a common ``origin`` on the system-wide monotonic clock, this pacer
-    starts requests only at ``origin + (i + k*n) / rate``, so no two processes ever start
-    requests closer than ``1 / rate`` apart, and none of them has to ask the others.
-    """
-
-    def __init__(self, rate: float, share: tuple[int, int] = (0, 1), origin: float = 0.0) -> None:
-        self._interval = 1.0 / rate
-        self._turn, self._turns = share
-        self._origin = origin
-        self._next_start = 0.0
-        self._queue: list[tuple[bool, int, asyncio.Future[None]]] = []
-        self._arrivals = itertools.count()
-        self._timer: asyncio.TimerHandle | None = None
-
-    async def wait(self, *, urgent: bool = False) -> None:
-        """Return when this caller may send its request."""
-        if not self._queue and self._take_start_if_due():
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        # Urgent callers sort first (False < True), then by arrival.
-        heapq.heappush(self._queue, (not urgent, next(self._arrivals), future))
-        self._arm()
-        await future
-
-    def _take_start_if_due(self) -> bool:
-        now = time.monotonic()
-        start = self._own_turn_from(max(now, self._next_start))
-        if start > now:
-            return False
-        self._next_start = start + self._interval * self._turns
-        return True
-
-    def _arm(self) -> None:
-        """Reserve the next start time now and hand it out when it comes.
-
-        Reserved, not looked up again when the timer fires: a timer that fires a hair late
-        would otherwise find that start gone by and push the waiters to the next one, for ever.
-        """
-        if self._timer is not None:
-            return
-        now = time.monotonic()
-        start = self._own_turn_from(max(now, self._next_start))
-        self._next_start = start + self._interval * self._turns
-        self._timer = asyncio.get_running_loop().call_later(start - now, self._hand_out)
-
-    def _hand_out(self) -> None:
-        self._timer = None
-        while self._queue and self._queue[0][2].done():  # cancelled while waiting
-            heapq.heappop(self._queue)
-        if self._queue:
-            heapq.heappop(self._queue)[2].set_result(None)
-        if self._queue:
-            self._arm()
-
-    def _own_turn_from(self, moment: float) -> float:
-        """The first start time at or after ``moment`` that is this process's turn."""
-        if self._turns == 1:
-            return moment
-        grid = (moment - self._origin) / self._interval
-        round_ = math.ceil((grid - self._turn) / self._turns)
-        return self._origin + (self._turn + round_ * self._turns) * self._interval
+def host_slots_for(per_host: int | None) -> HostSlots | None:
+    """The host slots ``--per-host`` asks for, or None without it."""
+    return HostSlots(per_host) if per_host else None
 
 
 class RequestBounds:
     """What one request waits for before it is sent: a slot on its host (``--per-host``),
     a request slot (only when jobs may be retried) and its start time (``--rate``)."""
 
-    def __init__(self, options: Options, pacer_share: tuple[tuple[int, int], float]) -> None:
-        self._hosts = HostSlots(options.per_host) if options.per_host else None
-        # Without retries the scheduler's slots, one per job, already bound the requests in
-        # flight. With retries a job waiting out its backoff gives its request slot back, so
-        # the bound is taken here, per attempt.
-        self._in_flight = asyncio.Semaphore(options.limit) if options.may_retry else None
+    def __init__(self, options: Options, share: Share) -> None:
+        self._hosts = host_slots_for(share.per_host)
+        # With retries a job waiting out its backoff gives its request slot back (the engine
+        # then runs more jobs than --limit), so the bound is taken here, per attempt.
+        self._in_flight = asyncio.Semaphore(share.limit) if options.may_retry else None
         self._pacer = None
         if options.rate:
-            share, origin = pacer_share
-            self._pacer = Pacer(options.rate, share, origin)
+            self._pacer = Pacer(options.rate, (share.turn, share.turns), share.origin)
 
     @classmethod
-    def of(
-        cls, options: Options, pacer_share: tuple[tuple[int, int], float] = ((0, 1), 0.0)
-    ) -> RequestBounds | None:
+    def of(cls, options: Options, share: Share) -> RequestBounds | None:
         """The bounds ``options`` ask for, or None when a request waits for nothing."""
-        if options.per_host or options.may_retry or options.rate:
-            return cls(options, pacer_share)
+        if share.per_host or options.may_retry or options.rate:
+            return cls(options, share)
         return None
 
     @contextlib.asynccontextmanager

@@ -19,6 +19,7 @@ from typing import Any, Self
 import aiohttp
 
 from fetchall.options import Options
+from fetchall.transport.limits import Share
 from fetchall.transport.tls import ssl_context_for
 
 RedirectHook = Callable[
@@ -55,8 +56,9 @@ class CertificateNotingResponse(aiohttp.ClientResponse):
 class Sessions:
     """The sessions of one run; use as ``async with``."""
 
-    def __init__(self, options: Options, on_redirect: RedirectHook | None) -> None:
+    def __init__(self, options: Options, on_redirect: RedirectHook | None, share: Share) -> None:
         self._options = options
+        self._share = share
         self._on_redirect = on_redirect
         self._stack = AsyncExitStack()
         self._connector: aiohttp.TCPConnector | None = None
@@ -64,13 +66,10 @@ class Sessions:
         self._noting: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
-        options = self._options
+        # Sized by the fetcher's share of the bounds, which says why.
+        limit, limit_per_host = self._share.connection_pool()
         self._connector = aiohttp.TCPConnector(
-            # Our own semaphore already bounds requests; the connector bounds sockets the same
-            # way so that a redirect hop can never open one more connection than allowed.
-            limit=options.limit,
-            limit_per_host=options.per_host or 0,
-            ssl=ssl_context_for(options),
+            limit=limit, limit_per_host=limit_per_host, ssl=ssl_context_for(self._options)
         )
         self._stack.push_async_callback(self._connector.close)
         self._plain = self._open()

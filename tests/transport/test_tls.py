@@ -142,3 +142,20 @@ def test_the_command_with_cacert_and_client_certificate(mtls: TLSSetup) -> None:
     result = invoke([*args, "--format", "jsonl", mtls.server.url("/ok")])
     assert result.exit_code == 0, result.output
     assert '"status": 200' in result.stdout
+
+
+def test_a_bad_key_names_both_files(tmp_path: Path) -> None:
+    ca = trustme.CA()
+    cert = tmp_path / "client.pem"
+    ca.issue_cert("client@example.test").cert_chain_pems[0].write_to_path(str(cert))
+    key = tmp_path / "missing.key"
+    with pytest.raises(ValueError, match=f"^--cert {cert} / --key {key}: "):
+        ssl_context_for(Options(cert=cert, key=key))
+
+
+def test_insecure_with_a_cacert_verifies_nothing(tmp_path: Path) -> None:
+    cacert = tmp_path / "ca.pem"
+    trustme.CA().cert_pem.write_to_path(str(cacert))
+    context = ssl_context_for(Options(cacert=cacert, insecure=True))
+    assert isinstance(context, ssl.SSLContext)
+    assert (context.check_hostname, context.verify_mode) == (False, ssl.CERT_NONE)
