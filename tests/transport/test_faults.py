@@ -140,14 +140,17 @@ class TestRetries:
 
 class TestRate:
     def test_starts_are_spaced_by_rate(self, server: FaultServer) -> None:
-        """--rate 20: the server sees request starts at least 50 ms apart, hops included."""
+        """--rate 10: the server sees request starts at least 100 ms apart, hops included."""
         urls = [server.url("/ok")] * 4 + [server.url("/redirect/2")]
-        report = asyncio.run(fetchall.fetch_all(urls, limit=10, rate=20))
+        report = asyncio.run(fetchall.fetch_all(urls, limit=10, rate=10))
         assert report.summary.ok == 5
         times = sorted(entry[0] for entry in server.request_log)
         assert len(times) == 7  # four plus a redirect chain of three requests
         gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
-        # Arrival times carry the server's scheduling jitter, up to ~15 ms on a loaded machine;
-        # a broken pacer shows bursts (gaps near 0) and a short span, which these still catch.
-        assert min(gaps) >= 0.025
-        assert times[-1] - times[0] >= 6 * 0.05 - 0.01
+        # Arrival times carry both processes' scheduling jitter: tens of milliseconds on a
+        # machine whose two CPUs run several test suites at once (a 25 ms bound on a 50 ms
+        # rate failed there). A broken pacer shows bursts (gaps near 0) and a short span,
+        # which a 50 ms bound on a 100 ms rate still catches; the pacer's exact start times
+        # are pinned without sockets in test_pacer.py.
+        assert min(gaps) >= 0.05
+        assert times[-1] - times[0] >= 6 * 0.1 - 0.02
