@@ -14,6 +14,7 @@ import click
 
 from fetchall import process
 from fetchall.cli.console import Console
+from fetchall.cli.logs import stderr_handler
 from fetchall.cli.output import Output
 from fetchall.cli.reports import ReportFiles
 from fetchall.cli.settings import Settings
@@ -31,8 +32,7 @@ def run(settings: Settings, console: Console) -> ExitStatus:
     """Fetch what ``settings`` say and return the exit status."""
     logging.basicConfig(
         level=logging.INFO if settings.verbose else logging.WARNING,
-        format="fetchall: %(message)s",
-        stream=console.stderr,
+        handlers=[stderr_handler(console.stderr)],  # every log line made inert
         force=True,  # each run logs to the stderr it has, also when called more than once
     )
     if settings.options.insecure:
@@ -54,9 +54,8 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
 
     loop = asyncio.get_running_loop()
     progress = _ProgressLine(settings, console) if settings.progress else None
-    formatter = settings.format.formatter(
-        settings.mode, console.format_context(quiet=settings.quiet)
-    )
+    formatter_context = console.format_context(quiet=settings.quiet)
+    formatter = settings.format.formatter(settings.mode, formatter_context)
 
     def stop_when_output_closed() -> None:
         engine.stopper.stop(StopReason.OUTPUT_CLOSED)
@@ -70,7 +69,7 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
         on_closed=stop_when_output_closed,
     )
     try:
-        report_files = ReportFiles(settings.reports, settings.mode).open()
+        report_files = ReportFiles(settings.reports, settings.mode, formatter_context).open()
     except ValueError as exc:
         raise OneLineUsageError(str(exc)) from None
 
