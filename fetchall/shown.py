@@ -217,7 +217,8 @@ def for_json(encoded: str) -> str:
     line. JSON escapes every other control and puts no raw line break in a string, so no line
     of it starts with ``::``."""
     if encoded.isascii():
-        if encoded.isprintable() and _OLD_COMMAND not in encoded:
+        # JSON escapes every control but DEL: two substring scans, no per-character test.
+        if "\x7f" not in encoded and _OLD_COMMAND not in encoded:
             return encoded
         if "\x7f" in encoded:
             encoded = encoded.replace("\x7f", "\\u007f")
