@@ -161,15 +161,19 @@ class TestRedact:
         """Text that is not a URL at all is shown as is."""
         assert redact("not a url") == "not a url"
 
-    def test_control_characters_replaced(self) -> None:
-        """Control characters (NUL, newline, ESC, DEL) become U+FFFD; spaces stay."""
-        assert redact("a b\x00c\nd\x1be\x7f") == "a b\ufffdc\ufffdd\ufffde\ufffd"
+    def test_control_characters_percent_encoded(self) -> None:
+        """Control characters (NUL, newline, ESC, DEL) are percent-encoded, not dropped;
+        spaces stay."""
+        assert redact("a b\x00c\nd\x1be\x7f") == "a b%00c%0Ad%1Be%7F"
 
-    @pytest.mark.parametrize("char", ["\x85", "\x9b", "\ufffe", "\uffff"])
-    def test_c1_controls_and_xml_non_characters_replaced(self, char: str) -> None:
-        """C1 controls (NEL, CSI) and U+FFFE/U+FFFF, which break lines, terminals or XML,
-        are replaced like C0 controls."""
-        assert redact(f"http://x/{char}31m") == "http://x/\ufffd31m"
+    @pytest.mark.parametrize(
+        ("char", "encoded"),
+        [("\x85", "%C2%85"), ("\x9b", "%C2%9B"), ("\ufffe", "%EF%BF%BE"), ("\u202e", "%E2%80%AE")],
+    )
+    def test_c1_controls_bidi_and_xml_non_characters_encoded(self, char: str, encoded: str) -> None:
+        """C1 controls (NEL, CSI), bidi overrides and U+FFFE/U+FFFF, which break lines,
+        terminals or XML, are percent-encoded like C0 controls."""
+        assert redact(f"http://x/{char}31m") == f"http://x/{encoded}31m"
 
     def test_undecodable_bytes_replaced(self) -> None:
         """Surrogate-escaped undecodable bytes become U+FFFD."""

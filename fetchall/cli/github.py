@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from fetchall.formats.base import Formatter
+    from fetchall.formats.github import GitHubFormat
     from fetchall.models import Summary
 
 
@@ -27,8 +28,7 @@ def publish_to_github(formatter: Formatter, summary: Summary, environ: Mapping[s
     from fetchall.formats.github import GitHubFormat, github_outputs  # noqa: PLC0415
 
     if isinstance(formatter, GitHubFormat) and summary_path:
-        with open(summary_path, "a", encoding="utf-8") as summary_file:
-            summary_file.write(formatter.step_summary(summary))
+        _append_step_summary(summary_path, formatter, summary)
     if outputs_path:
         append_lines(outputs_path, github_outputs(summary))
 
@@ -46,3 +46,20 @@ def append_lines(path: str, lines: str) -> None:
                 lines = "\n" + lines
         # Opened for appending: the write goes to the end wherever the reads left the offset.
         file.write(lines.encode("utf-8"))
+
+
+def _append_step_summary(path: str, formatter: GitHubFormat, summary: Summary) -> None:
+    """Append the report set apart by a blank line from what the file holds, so that both
+    render, within the summary's byte budget less what the file already holds."""
+    from fetchall.formats.markdown import MAX_BYTES  # noqa: PLC0415
+
+    with open(path, "a+b") as summary_file:
+        held = summary_file.tell()
+        separator = b""
+        if held:  # as many line breaks as make a blank line after what the file ends with
+            summary_file.seek(max(0, held - 2))
+            tail = summary_file.read(2)
+            separator = b"\n\n"[: 2 - (len(tail) - len(tail.rstrip(b"\n")))]
+        report = formatter.step_summary(summary, max_bytes=MAX_BYTES - held - len(separator))
+        if report:
+            summary_file.write(separator + report.encode("utf-8"))

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
+from fetchall.formats import FormatContext
+
 if TYPE_CHECKING:
     from fetchall.formats import Format
     from fetchall.formats.base import Formatter
@@ -31,9 +33,17 @@ class ReportSpec:
 class ReportFiles:
     """The open ``--report`` files of one run; use as a context manager around the run."""
 
-    def __init__(self, specs: tuple[ReportSpec, ...], mode: Mode) -> None:
+    def __init__(
+        self, specs: tuple[ReportSpec, ...], mode: Mode, context: FormatContext | None = None
+    ) -> None:
+        """``context`` places the reports' paths (the GitHub workspace, the working
+        directory); files get no colour and every result, whatever it says of them."""
         self._specs = specs
         self._mode = mode
+        self._context = FormatContext(
+            workspace=None if context is None else context.workspace,
+            cwd=None if context is None else context.cwd,
+        )
         self._open: list[tuple[Formatter, IO[str], Path]] = []
 
     def open(self) -> ReportFiles:
@@ -56,7 +66,9 @@ class ReportFiles:
                 )
                 # A private temporary file, but the report itself is an ordinary file.
                 os.fchmod(handle.fileno(), usual_file_mode())
-                self._open.append((spec.format.formatter(self._mode), handle, spec.path))
+                self._open.append(
+                    (spec.format.formatter(self._mode, self._context), handle, spec.path)
+                )
         except OSError as exc:
             self.discard()
             raise ValueError(f"--report {spec.format.value}:{spec.path}: {_reason(exc)}") from None

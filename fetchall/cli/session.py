@@ -15,6 +15,7 @@ import click
 from fetchall import process
 from fetchall.cli.console import Console
 from fetchall.cli.github import publish_to_github
+from fetchall.cli.logs import stderr_handler
 from fetchall.cli.output import Output
 from fetchall.cli.reports import ReportFiles
 from fetchall.cli.settings import Settings
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
 
     from fetchall.engine.run import Run
+    from fetchall.formats import FormatContext
     from fetchall.inputs.sources import Source as _Source
     from fetchall.models import Job, Result, Summary
 
@@ -34,8 +36,7 @@ def run(settings: Settings, console: Console) -> ExitStatus:
     """Fetch what ``settings`` say and return the exit status."""
     logging.basicConfig(
         level=logging.INFO if settings.verbose else logging.WARNING,
-        format="fetchall: %(message)s",
-        stream=console.stderr,
+        handlers=[stderr_handler(console.stderr)],  # every log line made inert
         force=True,  # each run logs to the stderr it has, also when called more than once
     )
     if settings.options.insecure:
@@ -55,9 +56,8 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
     from fetchall.engine.stopping import StopReason  # noqa: PLC0415
 
     progress = _ProgressLine(settings, console) if settings.progress else None
-    formatter = settings.format.formatter(
-        settings.mode, console.format_context(quiet=settings.quiet)
-    )
+    formatter_context = console.format_context(quiet=settings.quiet)
+    formatter = settings.format.formatter(settings.mode, formatter_context)
     output = Output(
         formatter,
         console.stdout,
@@ -66,7 +66,7 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
         loop=asyncio.get_running_loop(),
         on_closed=lambda: engine.stopper.stop(StopReason.OUTPUT_CLOSED),
     )
-    report_files = _open_reports(settings)
+    report_files = _open_reports(settings, formatter_context)
     emit = _emit_to(output, report_files if settings.reports else None)
     engine = Run(settings.mode, settings.options, emit)
     output.watch_for_reader_gone()
@@ -84,9 +84,9 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
     )
 
 
-def _open_reports(settings: Settings) -> ReportFiles:
+def _open_reports(settings: Settings, context: FormatContext) -> ReportFiles:
     try:
-        return ReportFiles(settings.reports, settings.mode).open()
+        return ReportFiles(settings.reports, settings.mode, context).open()
     except ValueError as exc:
         raise OneLineUsageError(str(exc)) from None
 

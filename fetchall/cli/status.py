@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
+from fetchall.shown import for_terminal
+
 if TYPE_CHECKING:
     from fetchall.models import Summary
 
@@ -71,7 +73,9 @@ class OneLineErrorsCommand(click.Command):
             message = exc.format_message()
             if not isinstance(exc, OneLineUsageError):
                 message += " (see fetchall --help)"
-            click.echo(f"fetchall: error: {message}", err=True)
+            # The message may quote the input (a file name, a check): made inert like any
+            # other line on a terminal or a CI log.
+            click.echo(f"fetchall: error: {for_terminal(message)}", err=True)
             sys.exit(ExitStatus.USAGE)
         except click.ClickException as exc:
             exc.show()

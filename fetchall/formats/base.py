@@ -14,11 +14,9 @@ from collections.abc import Iterator
 from typing import IO, Protocol
 
 from fetchall.models import Mode, Result, Summary
-from fetchall.shown import printable
 
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 """A line break in a message: the formats that can show several lines keep them."""
-_LINE_BREAK_KEPT = re.compile(r"(\r\n|\r|\n)")
 
 
 class Formatter(Protocol):
@@ -93,9 +91,3 @@ class RaceFilter:
 
 HELD_IN_MEMORY = 1000
 """Held failures kept as objects before the rest go to a temporary file."""
-
-
-def printable_lines(text: str) -> str:
-    """``text`` made printable line by line, its line breaks (CR, LF, CRLF) kept as they are."""
-    parts = _LINE_BREAK_KEPT.split(text)  # the breaks at the odd places
-    return "".join(part if place % 2 else printable(part) for place, part in enumerate(parts))

@@ -24,37 +24,39 @@ and :func:`github_outputs` to ``GITHUB_OUTPUT``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
 from fetchall.formats import FormatContext
-from fetchall.formats.base import RaceFilter, printable_lines
+from fetchall.formats.base import RaceFilter
 from fetchall.formats.groups import ErrorGroups
-from fetchall.formats.markdown import MarkdownFormat
+from fetchall.formats.markdown import MAX_BYTES, MarkdownFormat
 from fetchall.formats.sources import Origin, parse_source, workspace_path
 from fetchall.formats.text import MAX_URLS_PER_GROUP, error_report
 from fetchall.models import ErrorKind, Mode, Result, Summary
+from fetchall.shown import (
+    escape_command_data,
+    escape_command_property,
+    for_command_message,
+    for_command_property,
+    for_terminal_url,
+)
+
+escape_data = escape_command_data
+"""fetchall's own text as a workflow command's message (``escapeData``)."""
+escape_property = escape_command_property
+"""fetchall's own text as a workflow command's property (``escapeProperty``)."""
 
 MAX_ANNOTATIONS = 10
 """Error annotations written; GitHub drops those past ten in one step."""
 
 
-def escape_data(text: str) -> str:
-    """``text`` as the message of a workflow command: ``%``, CR and LF percent-encoded,
-    as GitHub's toolkit does (``escapeData`` in ``@actions/core``'s ``command.ts``)."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def escape_property(text: str) -> str:
-    """``text`` as a property value of a workflow command: as :func:`escape_data`, and ``:``
-    and ``,`` percent-encoded too, since they end a property (``escapeProperty``)."""
-    return escape_data(text).replace(":", "%3A").replace(",", "%2C")
-
-
 def workflow_command(command: str, message: str, properties: dict[str, str]) -> str:
-    """One workflow command line: ``::command key=value,key=value::message``."""
-    listed = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
-    return f"::{command}{' ' if listed else ''}{listed}::{escape_data(message)}\n"
+    """One workflow command line, ``::command key=value,key=value::message``, of values
+    already escaped: :func:`~fetchall.shown.for_command_message` and
+    :func:`~fetchall.shown.for_command_property` for outside text, :func:`escape_data` and
+    :func:`escape_property` for fetchall's own."""
+    listed = ",".join(f"{key}={value}" for key, value in properties.items())
+    return f"::{command}{' ' if listed else ''}{listed}::{message}\n"
 
 
 def github_outputs(summary: Summary) -> str:
@@ -64,21 +66,6 @@ def github_outputs(summary: Summary) -> str:
         f"ok={summary.ok}\nfailed={summary.failed}\n"
         f"cancelled={summary.cancelled}\ntotal={summary.total}\n"
     )
-
-
-def inert(text: str) -> str:
-    """``text`` as it is, or, when a line of it would be read as a workflow command (a URL
-    line starting with ``::``), wrapped so that the runner reads none of it as one.
-
-    GitHub's way is ``::stop-commands::TOKEN`` before and ``::TOKEN::`` after; the token is
-    a hash of the text, so the text cannot hold it and the output stays the same for the same
-    run.
-    """
-    if not any(line.lstrip().startswith("::") for line in text.splitlines()):
-        return text
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    token = f"fetchall-{digest}"
-    return f"::stop-commands::{token}\n{text}::{token}::\n"
 
 
 class GitHubFormat:
@@ -118,15 +105,19 @@ class GitHubFormat:
             more = self._not_annotated
             lines += workflow_command(
                 "notice",
-                f"fetchall: {more} more {'failure' if more == 1 else 'failures'} not annotated"
-                f" (at most {MAX_ANNOTATIONS} are); the job summary lists them",
+                escape_data(
+                    f"fetchall: {more} more {'failure' if more == 1 else 'failures'} not"
+                    f" annotated (at most {MAX_ANNOTATIONS} are); the job summary lists them"
+                ),
                 {},
             )
-        return lines + inert(error_report(self._errors, summary, color=self._color))
+        # Every outside text in the report is inert already (the text format's lines).
+        return lines + error_report(self._errors, summary, color=self._color)
 
-    def step_summary(self, summary: Summary) -> str:
-        """The markdown report of the run, for the file ``GITHUB_STEP_SUMMARY`` names."""
-        return self._summary.end(summary)
+    def step_summary(self, summary: Summary, *, max_bytes: int = MAX_BYTES) -> str:
+        """The markdown report of the run, for the file ``GITHUB_STEP_SUMMARY`` names, in
+        fewer than ``max_bytes`` (the room that file has left)."""
+        return self._summary.end(summary, max_bytes=max_bytes)
 
     def annotation(self, result: Result) -> str:
         """The ``::error`` line for one failure."""
@@ -136,12 +127,13 @@ class GitHubFormat:
         where = parse_source(result.source)
         if where.origin is Origin.FILE:
             assert where.path is not None
-            properties["file"] = workspace_path(where.path, self._workspace, self._cwd)
+            path = workspace_path(where.path, self._workspace, self._cwd)
+            properties["file"] = for_command_property(path)
             properties["line"] = str(where.line)
         http_status = kind is ErrorKind.HTTP_STATUS and result.status is not None
         shown_kind = result.status if http_status else kind.value
-        properties["title"] = f"fetchall {shown_kind}"
-        message = f"{printable_lines(result.error.message)} {result.url}"
+        properties["title"] = escape_property(f"fetchall {shown_kind}")
+        message = for_command_message(f"{result.error.message} {for_terminal_url(result.url)}")
         return workflow_command("error", message, properties)
 
     def _annotate(self, shown: Iterable[Result]) -> str:

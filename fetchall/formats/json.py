@@ -7,6 +7,7 @@ import json
 from fetchall.formats import FormatContext
 from fetchall.formats.groups import ErrorGroups
 from fetchall.models import Mode, Result, Summary
+from fetchall.shown import for_json
 
 
 class JsonFormat:
@@ -31,7 +32,7 @@ class JsonFormat:
             "results": [r.to_dict() for r in sorted(self._results, key=lambda r: r.index)],
             "errors": [group.to_dict() for group in self._errors.groups()],
         }
-        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+        return for_json(json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
 
 
 def formatter(mode: Mode, context: FormatContext) -> JsonFormat:

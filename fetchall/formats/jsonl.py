@@ -7,6 +7,7 @@ import json
 from fetchall.formats import FormatContext
 from fetchall.formats.base import RaceFilter
 from fetchall.models import Mode, Result, Summary
+from fetchall.shown import for_json
 
 
 class JsonLinesFormat:
@@ -34,8 +35,9 @@ _quoted = json.encoder.encode_basestring  # what that encoder does to a str, in 
 
 
 def _line(result: Result) -> str:
-    """``result.to_dict()`` as the encoder writes it, built directly: this runs once per
-    request, in 1.0 µs where the dict and the encoder's walk over it took 2.75 µs."""
+    """``result.to_dict()`` as the encoder writes it, built directly, through the one JSON
+    sink (:func:`~fetchall.shown.for_json`): this runs once per request, in 1.0 µs where the
+    dict and the encoder's walk over it took 2.75 µs."""
     r = result
     status = "null" if r.status is None else f"{r.status:d}"
     final_url = "null" if r.final_url is None else _quoted(r.final_url)
@@ -43,14 +45,16 @@ def _line(result: Result) -> str:
     saved_to = "null" if r.saved_to is None else _quoted(r.saved_to)
     error = "null" if r.error is None else _encode(r.error.to_dict())
     checks = "null" if r.checks is None else _encode([c.to_dict() for c in r.checks])
-    return (
+    line = (
         f'{{"url": {_quoted(r.url)}, "index": {r.index:d}, "source": {_quoted(r.source)}, '
         f'"ok": {"true" if r.ok else "false"}, "status": {status}, '
         f'"final_url": {final_url}, "bytes": {r.bytes:d}, '
         f'"elapsed_ms": {r.elapsed_ms:d}, "attempts": {r.attempts:d}, '
         f'"content_type": {content_type}, "saved_to": {saved_to}, '
-        f'"error": {error}, "checks": {checks}}}\n'
+        f'"error": {error}, "checks": {checks}}}'
     )
+    # Undecodable bytes from a server (a header) would make the line invalid UTF-8.
+    return for_json(line) + "\n"
 
 
 def formatter(mode: Mode, context: FormatContext) -> JsonLinesFormat:

@@ -24,17 +24,21 @@ import xml.etree.ElementTree as ET
 from collections import Counter
 
 from fetchall.formats import FormatContext
-from fetchall.formats.base import LINE_BREAK, printable_lines
-from fetchall.formats.sources import Origin, parse_source
+from fetchall.formats.sources import Origin, parse_source, workspace_path
 from fetchall.models import Mode, Result, Summary
-from fetchall.shown import printable
+from fetchall.shown import for_terminal_url, for_xml
 
 
 class JUnitFormat:
     """Collects results, writes the XML document at the end."""
 
-    def __init__(self, mode: Mode) -> None:
+    def __init__(self, mode: Mode, *, workspace: str | None = None, cwd: str | None = None) -> None:
+        """``workspace`` is the checkout that files' paths are made relative to, as the
+        annotations' are (None: paths as given); ``cwd`` is where relative paths were given
+        from (None: the workspace)."""
         self._mode = mode
+        self._workspace = workspace
+        self._cwd = cwd
         self._results: list[Result] = []
 
     def result(self, result: Result) -> str:
@@ -44,28 +48,41 @@ class JUnitFormat:
 
     def end(self, summary: Summary) -> str:
         """The report as an XML document."""
+        # A won race passed: a CI page must not show it red. The failures before the winner
+        # are skipped, saying why they lost.
+        won_race = self._mode is Mode.FIRST and summary.ok > 0
+        results = sorted(self._results, key=lambda r: r.index)
+        lost = summary.failed if won_race else 0
         suite = ET.Element(
             "testsuite",
             name="fetchall",
             tests=str(summary.total),
-            failures=str(summary.failed),
+            failures=str(summary.failed - lost),
             errors="0",
-            skipped=str(summary.cancelled),
+            skipped=str(summary.cancelled + lost),
             time=f"{summary.elapsed_s:.3f}",
         )
-        results = sorted(self._results, key=lambda r: r.index)
         for result, name in zip(results, testcase_names(results), strict=True):
             where = parse_source(result.source)
-            case = ET.SubElement(suite, "testcase", name=name, classname=printable(where.group))
+            group = where.group
             if where.origin is Origin.FILE:
-                case.set("file", printable(where.group))
+                assert where.path is not None
+                group = workspace_path(where.path, self._workspace, self._cwd)
+            case = ET.SubElement(suite, "testcase", name=name, classname=for_xml(group))
+            if where.origin is Origin.FILE:
+                case.set("file", for_xml(group))
                 case.set("line", str(where.line))
             case.set("time", f"{result.elapsed_ms / 1000:.3f}")
             if result.error is None:
                 continue
-            message = printable(result.error.message)
+            message = for_xml(result.error.message)
             if result.cancelled:
                 ET.SubElement(case, "skipped", message=message).text = message
+                continue
+            if won_race:
+                why = f"lost the race to the first success: {result.error.kind.value}: {message}"
+                skipped = ET.SubElement(case, "skipped", message=why)
+                skipped.text = failure_text(result)
                 continue
             failure = ET.SubElement(case, "failure", type=result.error.kind.value, message=message)
             failure.text = failure_text(result)
@@ -84,28 +101,33 @@ def testcase_names(results: list[Result]) -> list[str]:
     ]
     by_name = Counter(names)
     return [
-        printable(name if by_name[name] == 1 else f"{result.url} [{result.source} #{result.index}]")
+        _name(result, "" if by_name[name] == 1 else f" #{result.index}", by_url[result.url] > 1)
         for name, result in zip(names, results, strict=True)
     ]
 
 
+def _name(result: Result, number: str, with_source: bool) -> str:
+    url = for_terminal_url(result.url)
+    return for_xml(f"{url} [{result.source}{number}]") if with_source else url
+
+
 def failure_text(result: Result) -> str:
-    """The text of a ``failure`` element: the message, then what else is known of the job."""
+    """The text of a ``failure`` element: the message, then what else is known of the job.
+    A message of several lines (every failed check) keeps them."""
     assert result.error is not None
     lines = [
-        result.error.message,
-        f"url: {result.url}",
-        f"source: {result.source}",
+        for_xml(result.error.message),
+        f"url: {for_terminal_url(result.url)}",
+        f"source: {for_xml(result.source)}",
         f"attempts: {result.attempts}",
     ]
     if result.status is not None:
         lines.append(f"status: {result.status}")
     if result.final_url is not None and result.final_url != result.url:
-        lines.append(f"final_url: {result.final_url}")
-    # A message of several lines (every failed check) keeps them.
-    return "\n".join(part for line in lines for part in LINE_BREAK.split(printable_lines(line)))
+        lines.append(f"final_url: {for_terminal_url(result.final_url)}")
+    return "\n".join(lines)
 
 
 def formatter(mode: Mode, context: FormatContext) -> JUnitFormat:
     """This format's formatter for one run (its entry in the format registry)."""
-    return JUnitFormat(mode)
+    return JUnitFormat(mode, workspace=context.workspace, cwd=context.cwd)

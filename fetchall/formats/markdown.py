@@ -1,59 +1,52 @@
 """``markdown``: a report for people reading a CI page or a pull request.
 
-A heading with the counts and the time; a table of the failures grouped by kind, each with its
-URLs and where they were read (``path:line``); the URLs that passed folded inside a
-``<details>`` element. Cancelled jobs are counted in the heading, not listed.
+A heading with the counts and the time; a table of the failure groups (kind, status or check,
+count), so the first screen says what went wrong; then each group's URLs with where they were
+read (``path:line``), at most :data:`MAX_URLS_PER_GROUP` of them; the URLs that passed folded
+inside a ``<details>`` element. Cancelled jobs are counted in the heading, not listed. Every
+block ends with a blank line, so that Markdown written after the report renders too.
 
-GitHub drops a job summary of more than 1 MiB whole, so the report stays under
-:data:`MAX_BYTES`: past that it lists fewer URLs (every failure group keeps the same share,
-failures before passes) and says how many it left out.
+GitHub drops a job summary of more than 1 MiB whole, so the report stays under its byte
+budget (:data:`MAX_BYTES`, less what a step summary already holds): past that it lists fewer
+URLs (every failure group keeps the same share, failures before passes) and says so; when not
+even the group table fits, it is the heading and a sentence saying where the report is.
 
-Text from the input or the network never changes the document's shape: URLs and paths are
-shown as code, and messages have every character Markdown or HTML would read escaped.
+Text from the input or the network never changes the document's shape nor makes a link, HTML
+or a mention: it is shown as code (:func:`~fetchall.shown.for_markdown`).
 """
 
 from __future__ import annotations
 
 import bisect
 import itertools
-import re
 from collections.abc import Sequence
 
 from fetchall.formats import FormatContext
-from fetchall.formats.base import LINE_BREAK, printable_lines
 from fetchall.formats.groups import ErrorGroup, ErrorGroups
 from fetchall.formats.text import human_size, human_time
 from fetchall.models import ErrorKind, Mode, Result, Summary
-from fetchall.shown import printable
+from fetchall.shown import for_markdown, for_markdown_url
 
 MAX_BYTES = 1_000_000
 """The report is always shorter than this, in UTF-8 bytes (GitHub's limit is 1 MiB)."""
 
-_MAX_MESSAGE_CHARS = 300
-_SMALLEST_ENTRY = 10
-"""Bytes of the shortest listed URL with its source; bounds how many are worth keeping."""
-_NOTE_RESERVE = 300
-"""Bytes kept aside for the sentence that says how many URLs were left out."""
-_BREAK = "<br>"
+MAX_URLS_PER_GROUP = 50
+"""URLs listed per failure group, and passed URLs listed; the rest are counted."""
 
-# Characters with a meaning in GitHub Markdown text: a backslash makes each one literal.
-# ``<``, ``>`` and ``&`` become entities instead. ``$`` would start a formula; ``://``, ``@`` and
-# ``www.`` would start a link, whose text GitHub shows with the backslashes in it.
-_SIGNIFICANT = re.compile(r"([\\`*_\[\]~|#!$@]|:(?=//)|(?<=www)\.)", re.IGNORECASE)
-_BACKTICKS = re.compile(r"`+")
+_MAX_MESSAGE_CHARS = 300
+_NOTE_RESERVE = 300
+"""Bytes kept aside for the sentence that says URLs were left out to fit."""
 
 
 class MarkdownFormat:
     """Collects the failures and passes worth listing, writes the document at the end."""
 
     def __init__(self, mode: Mode, *, max_bytes: int = MAX_BYTES) -> None:
-        """The report will be shorter than ``max_bytes``, provided they hold its heading and
-        a row per failure group (a few dozen kilobytes at the very most)."""
+        """The report will be shorter than ``max_bytes`` (unless :meth:`end` is given less)."""
         self._mode = mode
         self._max_bytes = max_bytes
-        # Never more entries than could fit: memory stays bounded on a run of any size.
-        self._keep = max_bytes // _SMALLEST_ENTRY
-        self._errors = ErrorGroups(keep_urls=self._keep, keep_results=True)
+        # Never more entries than are listed: memory stays bounded on a run of any size.
+        self._errors = ErrorGroups(keep_urls=MAX_URLS_PER_GROUP, keep_results=True)
         self._passed: list[Result] = []
         self._passed_count = 0
 
@@ -62,26 +55,30 @@ class MarkdownFormat:
         self._errors.add(result)
         if result.ok:
             self._passed_count += 1
-            if len(self._passed) < self._keep:
+            if len(self._passed) < MAX_URLS_PER_GROUP:
                 self._passed.append(result)
         return ""
 
-    def end(self, summary: Summary) -> str:
-        """The whole report, shorter than ``max_bytes`` in UTF-8."""
+    def end(self, summary: Summary, *, max_bytes: int | None = None) -> str:
+        """The whole report, shorter than ``max_bytes`` in UTF-8 (default: the formatter's);
+        when not even the heading and the group table fit, the heading line and a sentence
+        saying where the report is, or nothing when that does not fit either."""
+        limit = self._max_bytes if max_bytes is None else max_bytes
         groups = self._errors.groups()
+        head = _heading(summary)
+        table = self._race_note(summary, groups) + _table(groups)
+        budget = limit - 1 - _size(head) - _size(table) - _NOTE_RESERVE
+        if budget < 0:
+            return _no_room(head, limit)
         failures = [[_failure_entry(r) for r in _in_order(g.results)] for g in groups]
         passes = [_pass_entry(r) for r in _in_order(self._passed)]
-        head = _heading(summary) + self._race_note(summary, groups)
-        budget = self._max_bytes - 1 - _size(head) - _NOTE_RESERVE
         shown = _failures_that_fit(groups, failures, budget)
-        table = _table(groups, failures, shown)
-        listed = _passes_that_fit(self._passed_count, passes, budget - _size(table))
+        sections = "".join(_section(g, f[:shown]) for g, f in zip(groups, failures, strict=True))
+        listed = _passes_that_fit(self._passed_count, passes, budget - _size(sections))
         details = _details(self._passed_count, passes[:listed])
-        failed_out = sum(
-            g.count - min(shown, len(f)) for g, f in zip(groups, failures, strict=True)
-        )
-        note = _left_out_note(failed_out, self._passed_count - listed, self._max_bytes)
-        return head + table + note + details
+        cut = listed < len(passes) or any(shown < len(f) for f in failures)
+        note = _left_out_note(limit) if cut else ""
+        return head + table + sections + note + details
 
     def _race_note(self, summary: Summary, groups: list[ErrorGroup]) -> str:
         # The text format hides a won race's failures; a report of the whole run lists them,
@@ -94,36 +91,6 @@ class MarkdownFormat:
         )
 
 
-def markdown_text(text: str) -> str:
-    """``text`` as Markdown that shows it as it is, on one line (line breaks become ``<br>``)."""
-    lines = LINE_BREAK.split(printable_lines(text))
-    return _BREAK.join(_escape_line(line) for line in lines)
-
-
-def markdown_url(url: str, *, in_table: bool = False) -> str:
-    """``url`` as a Markdown code span, which shows it as it is, with no link or formatting.
-
-    In a table cell a ``|`` must be written ``\\|`` even inside a code span, and GitHub then
-    has no way to show a backslash right before a ``|``: in such a URL the pipes are shown
-    percent-encoded (``%7C``), which a URL may always do.
-    """
-    url = printable(url)
-    if not url:
-        return "` `"
-    if in_table:
-        url = url.replace("|", "%7C" if "\\|" in url else "\\|")
-    fence = "`" * (max((len(run) for run in _BACKTICKS.findall(url)), default=0) + 1)
-    # One space inside each fence is dropped by the reader; it lets the text start or end
-    # with a backtick or a space.
-    pad = " " if url[0] in "` " or url[-1] in "` " else ""
-    return f"{fence}{pad}{url}{pad}{fence}"
-
-
-def _escape_line(line: str) -> str:
-    line = _SIGNIFICANT.sub(r"\\\1", line)
-    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def _heading(summary: Summary) -> str:
     mark = "✅" if summary.succeeded else "❌"
     return (
@@ -132,25 +99,35 @@ def _heading(summary: Summary) -> str:
     )
 
 
+def _no_room(head: str, limit: int) -> str:
+    text = (
+        head + "The report does not fit in what is left of this summary: the job's other"
+        " outputs (its log, the json and junit reports) hold it.\n\n"
+    )
+    if _size(text) < limit:
+        return text
+    return head if _size(head) < limit else ""
+
+
 def _in_order(results: list[Result]) -> list[Result]:
     return sorted(results, key=lambda r: r.index)
 
 
 def _failure_entry(result: Result) -> str:
-    entry = f"{markdown_url(result.url, in_table=True)} {markdown_text(result.source)}"
+    entry = f"{for_markdown_url(result.url)} {for_markdown(result.source)}"
     # An http_status group's status already says what its message would.
     if result.error is not None and result.error.kind is not ErrorKind.HTTP_STATUS:
         # An invalid line's message starts with its source, which the entry shows already.
         message = result.error.message.removeprefix(f"{result.source} ")
         if len(message) > _MAX_MESSAGE_CHARS:
             message = message[:_MAX_MESSAGE_CHARS] + "…"
-        entry += f": {markdown_text(message)}"
+        entry += f": {for_markdown(message)}"
     return entry
 
 
 def _pass_entry(result: Result) -> str:
     return (
-        f"{markdown_url(result.url)} {markdown_text(result.source)}: {result.status},"
+        f"{for_markdown_url(result.url)} {for_markdown(result.source)}: {result.status},"
         f" {human_size(result.bytes)}, {human_time(result.elapsed_ms)}"
     )
 
@@ -163,28 +140,39 @@ def _size(text: str) -> int:
     return len(text.encode("utf-8"))
 
 
-def _row(group: ErrorGroup, entries: Sequence[str]) -> str:
-    cells = list(entries)
-    if group.count > len(cells):
-        cells.append(_more(group.count - len(cells)))
-    detail = markdown_text(group.detail)
-    return f"| {group.kind.value} | {detail} | {group.count} | {_BREAK.join(cells)} |\n"
+def _detail(group: ErrorGroup, *, in_table: bool = False) -> str:
+    # A status is fetchall's own; a check is text from the input.
+    if not group.detail:
+        return ""
+    if group.status is not None:
+        return group.detail
+    return for_markdown(group.detail, in_table=in_table)
 
 
-def _table(groups: list[ErrorGroup], failures: list[list[str]], shown: int) -> str:
+def _table(groups: list[ErrorGroup]) -> str:
     if not groups:
         return "No failures.\n\n"
-    rows = "".join(_row(g, f[:shown]) for g, f in zip(groups, failures, strict=True))
-    return "| Kind | Status or check | Count | URLs |\n| --- | --- | ---: | --- |\n" + rows + "\n"
+    rows = "".join(
+        f"| {g.kind.value} | {_detail(g, in_table=True)} | {g.count} |\n" for g in groups
+    )
+    return "| Kind | Status or check | Count |\n| --- | --- | ---: |\n" + rows + "\n"
+
+
+def _section(group: ErrorGroup, entries: Sequence[str]) -> str:
+    detail = _detail(group)
+    lines = [f"- {entry}\n" for entry in entries]
+    if group.count > len(entries):
+        lines.append(f"- {_more(group.count - len(entries))}\n")
+    return f"**{group.kind.value}**{' ' if detail else ''}{detail} ({group.count})\n\n" + (
+        "".join(lines) + "\n"
+    )
 
 
 def _failures_that_fit(groups: list[ErrorGroup], failures: list[list[str]], budget: int) -> int:
-    """The most URLs each group may list for the table to fit in ``budget`` bytes."""
-    costs = [
-        list(itertools.accumulate((_size(e) + len(_BREAK) for e in f), initial=0)) for f in failures
-    ]
-    # Every row counted with its "… and N more", so the size only grows with the share.
-    fixed = _size(_table(groups, [[] for _ in groups], 0)) + len(_BREAK) * len(groups)
+    """The most URLs each group may list for the sections to fit in ``budget`` bytes."""
+    costs = [list(itertools.accumulate((_size(e) + 3 for e in f), initial=0)) for f in failures]
+    # Every section counted with its "… and N more", so the size only grows with the share.
+    fixed = sum(_size(_section(g, [])) for g in groups) + len("- \n") * len(groups)
 
     def size(share: int) -> int:
         return fixed + sum(c[min(share, len(c) - 1)] for c in costs)
@@ -212,15 +200,13 @@ def _details(count: int, entries: list[str]) -> str:
     lines = [f"- {entry}\n" for entry in entries]
     if count > len(entries):
         lines.append(f"- {_more(count - len(entries))}\n")
-    return f"<details><summary>{count} passed</summary>\n\n{''.join(lines)}\n</details>\n"
+    return f"<details><summary>{count} passed</summary>\n\n{''.join(lines)}\n</details>\n\n"
 
 
-def _left_out_note(failures: int, passes: int, max_bytes: int) -> str:
-    if failures == passes == 0:
-        return ""
+def _left_out_note(max_bytes: int) -> str:
     return (
-        f"This report leaves out {failures} failed and {passes} passed URLs to stay under"
-        f" {max_bytes:,} bytes; the json and junit reports list every one.\n\n"
+        f"This report lists fewer URLs to stay under {max_bytes:,} bytes;"
+        " the json and junit reports list every one.\n\n"
     )
 
 

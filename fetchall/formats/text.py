@@ -13,6 +13,7 @@ from fetchall.formats import FormatContext
 from fetchall.formats.base import RaceFilter
 from fetchall.formats.groups import ErrorGroups
 from fetchall.models import ErrorKind, Mode, Result, Summary
+from fetchall.shown import for_terminal, for_terminal_url
 
 MAX_URLS_PER_GROUP = 10
 
@@ -69,10 +70,12 @@ class TextFormat:
             word = self._paint("ok   ", _GREEN) if result.ok else self._paint("FAIL ", _RED)
             return (
                 f"{word} {result.status!s:<5} {human_size(result.bytes):<10}"
-                f" {human_time(result.elapsed_ms):>7}  {result.url}"
+                f" {human_time(result.elapsed_ms):>7}  {for_terminal_url(result.url)}"
             )
         word = self._paint("FAIL ", _RED)
-        return f"{word} {error.kind.value}  {error.message}  {result.url}"
+        # The message may quote a server (a reason phrase) or an input line.
+        message = for_terminal(error.message)
+        return f"{word} {error.kind.value}  {message}  {for_terminal_url(result.url)}"
 
     def _paint(self, text: str, color: str) -> str:
         return _paint(text, color) if self._color else text
@@ -91,8 +94,9 @@ def error_report(errors: ErrorGroups, summary: Summary, *, color: bool = False) 
     if groups:
         lines.append(_paint("errors:", _RED) if color else "errors:")
         for group in groups:
-            lines.append(f"  {group.label} ({group.count})")
-            lines.extend(f"    {url}" for url in group.urls)
+            # A group's check is text from the input.
+            lines.append(f"  {for_terminal(group.label)} ({group.count})")
+            lines.extend(f"    {for_terminal_url(url)}" for url in group.urls)
             if group.count > len(group.urls):
                 lines.append(f"    … and {group.count - len(group.urls)} more")
     lines.append(

@@ -3,7 +3,6 @@ text format's grouped report; and the helpers the CLI uses for the step summary 
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 import pytest
@@ -16,7 +15,6 @@ from fetchall.formats.github import (
     escape_data,
     escape_property,
     github_outputs,
-    inert,
 )
 from fetchall.formats.groups import ErrorGroups
 from fetchall.formats.markdown import MarkdownFormat
@@ -110,7 +108,7 @@ class TestEscaping:
             "100% done",
             "literal %0A and %25 and %3A stay literal",
             "a:b, c::d",
-            "line one\r\nline two\nline three\rfour",
+            "line one\nline two\nline three",
             "ünïcødé ✓ 日本語",
             "ends with %",
         ],
@@ -149,10 +147,11 @@ class TestEscaping:
         )
 
     def test_other_controls_are_not_passed_on(self) -> None:
-        """Control characters other than line breaks become U+FFFD in the message."""
-        output, _, _ = _run([_failure(message="bad\x1b[0m\x00end")])
+        """Control characters other than line breaks are shown escaped in the message, in a
+        URL percent-encoded; CR LF and CR become LF."""
+        output, _, _ = _run([_failure("https://a/\x1b", message="bad\x1b[0m\x00e\r\nnd")])
         (annotation,) = _commands(output)
-        assert annotation.data == "bad\ufffd[0m\ufffdend https://a/"
+        assert annotation.data == "bad\\x1b[0m\\x00e\nnd https://a/%1B"
 
 
 class TestWhatIsAnnotated:
@@ -307,8 +306,8 @@ class TestReportAfterTheAnnotations:
         )
 
     def test_url_that_looks_like_a_command_is_inert(self) -> None:
-        """An input line ``::add-mask::…`` shown in the report is wrapped in stop-commands, so
-        the runner reads none of the report as a command."""
+        """An input line ``::add-mask::…`` shown in the report starts no line with ``::``:
+        its first colon is percent-encoded, in the annotation and in the report."""
         invalid = _failure(
             "::add-mask::secret",
             kind=ErrorKind.INVALID_URL,
@@ -320,25 +319,37 @@ class TestReportAfterTheAnnotations:
         assert parse_command(lines[0]) == Command(
             "error",
             {"file": "urls.txt", "line": "1", "title": "fetchall invalid_url"},
-            "urls.txt:1 not a URL ::add-mask::secret",
+            "urls.txt:1 not a URL %3A:add-mask::secret",
         )
-        token = re.fullmatch(r"::stop-commands::(fetchall-[0-9a-f]{64})", lines[1])
-        assert token is not None
-        assert lines[2:] == [
+        assert lines[1:] == [
             "errors:",
             "  invalid_url (1)",
-            "    ::add-mask::secret",
+            "    %3A:add-mask::secret",
             "0 ok, 1 failed, 0 cancelled in 1.50 s",
-            f"::{token[1]}::",
         ]
 
-    def test_inert_leaves_ordinary_text_alone(self) -> None:
-        """Text with no line starting ``::`` is returned unchanged."""
+    def test_ordinary_text_left_alone(self) -> None:
+        """A ``::`` inside a line is no command: the URL is shown as it is."""
         errors = ErrorGroups()
         errors.add(_failure("https://a/::b"))
         summary = Summary(Mode.INDEPENDENT, ok=0, failed=1, cancelled=0, elapsed_s=1.0)
-        report = error_report(errors, summary)
-        assert inert(report) == report
+        assert "    https://a/::b\n" in error_report(errors, summary)
+
+    def test_old_form_commands_from_a_server_are_inert(self) -> None:
+        """A reason phrase ``##[stop-commands]tok`` and a Location ``##[add-mask]…`` never
+        reach stdout as ``##[``: not in the annotation, not in the report lines."""
+        failures = [
+            _failure("https://a/", message="HTTP 503 ##[stop-commands]tok"),
+            _failure("https://b/##[add-mask]word", kind=ErrorKind.TOO_MANY_REDIRECTS),
+        ]
+        output, _, _ = _run(failures)
+        assert "##[" not in output
+        assert "HTTP 503 #\u200b#[stop-commands]tok https://a/" in output
+        assert "https://b/#%23[add-mask]word" in output
+        assert all(
+            not line.lstrip().startswith("::") or line.startswith("::error ")
+            for line in output.splitlines()
+        )
 
 
 class TestHelpers:
@@ -357,9 +368,8 @@ class TestHelpers:
         for result in results:
             markdown.result(result)
         assert github.step_summary(summary) == markdown.end(summary)
-        assert "| connect |  | 12 | `https://a/0` arg: connection refused<br>" in (
-            github.step_summary(summary)
-        )
+        assert "| connect |  | 12 |\n" in github.step_summary(summary)
+        assert "- `https://a/0` `arg`: `connection refused`\n" in github.step_summary(summary)
 
     def test_format_enum_builds_them(self) -> None:
         """``Format`` builds both new formats; github gets the workspace and cwd; every format

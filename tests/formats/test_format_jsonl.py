@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +14,7 @@ from fetchall.checks import CheckKey, CheckOutcome
 from fetchall.formats import Format
 from fetchall.formats.jsonl import JsonLinesFormat
 from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
+from fetchall.shown import for_json
 
 
 def _result(
@@ -164,7 +166,61 @@ _RESULTS = st.builds(
 @settings(max_examples=300, deadline=None, database=None, derandomize=True)
 @given(result=_RESULTS)
 def test_a_line_is_the_result_dict_as_json_encodes_it(result: Result) -> None:
-    # The line is built by hand for speed; it must be byte for byte what json writes.
+    # The line is built by hand for speed; it must be byte for byte what json writes, through
+    # the one JSON sink (which changes nothing it decodes to).
     line = JsonLinesFormat(Mode.INDEPENDENT).result(result)
-    assert line == json.dumps(result.to_dict(), ensure_ascii=False) + "\n"
+    assert line == for_json(json.dumps(result.to_dict(), ensure_ascii=False)) + "\n"
     assert json.loads(line) == json.loads(json.dumps(result.to_dict()))
+
+
+_ANY_TEXT = st.lists(
+    st.characters(codec="utf-8")
+    | st.characters(min_codepoint=0xDC80, max_codepoint=0xDCFF)  # undecodable bytes
+    | st.sampled_from(["##[", "::", "\x1b", "\x7f", "\x9b", "\u202e", "\u2066", "\n"])
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None, database=None, derandomize=True)
+@given(url=_ANY_TEXT, content_type=_ANY_TEXT, message=_ANY_TEXT)
+def test_any_text_gives_a_valid_inert_line(url: str, content_type: str, message: str) -> None:
+    """Whatever a server sent, the line is valid UTF-8 JSON on one line, with no ``##[`` and
+    no raw control or bidi character, and decodes to the same text (undecodable bytes as
+    U+FFFD)."""
+    result = make_result(
+        url,
+        status=200,
+        content_type=content_type,
+        error=(ErrorKind.PROTOCOL, message),
+    )
+    line = JsonLinesFormat(Mode.INDEPENDENT).result(result)
+    line.encode("utf-8")  # raises on a lone surrogate
+    assert line.endswith("}\n")
+    assert line.count("\n") == 1
+    assert "##[" not in line
+    assert not any(unicodedata.category(c) == "Cc" for c in line[:-1])
+    assert not any(c in line for c in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    decoded = json.loads(line)
+    assert decoded["content_type"] == _as_received(content_type)
+    assert decoded["error"]["message"] == _as_received(message)
+
+
+def _as_received(text: str) -> str:
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def test_undecodable_header_byte_is_replaced() -> None:
+    """A Content-Type holding the byte 0xFF (as aiohttp hands it on) is U+FFFD in the line."""
+    content_type = b"text/html; charset=\xff".decode("utf-8", "surrogateescape")
+    line = JsonLinesFormat(Mode.INDEPENDENT).result(
+        make_result("https://a/", content_type=content_type)
+    )
+    assert '"content_type": "text/html; charset=\ufffd"' in line
+    line.encode("utf-8")
+
+
+def test_old_form_command_is_escaped_losslessly() -> None:
+    """``##[`` in a string is written ``#\\u0023[``: the runner reads no command from the
+    line, and a reader of the JSON gets ``##[`` back."""
+    line = JsonLinesFormat(Mode.INDEPENDENT).result(make_result("https://a/##[add-mask]word"))
+    assert '"url": "https://a/#\\u0023[add-mask]word"' in line
+    assert json.loads(line)["url"] == "https://a/##[add-mask]word"

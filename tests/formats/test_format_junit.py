@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from support.results import make_result
 
-from fetchall.formats import Format
+from fetchall.formats import Format, FormatContext
 from fetchall.formats.junit import JUnitFormat
 from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary, result_for
 
@@ -272,7 +272,7 @@ class TestFailureText:
     """The failure text holds every detail, one per line."""
 
     def test_multi_line_message_keeps_its_lines(self) -> None:
-        """A message of several lines (every failed check, say) keeps them, each printable."""
+        """A message of several lines (every failed check, say) keeps them, controls escaped."""
         failed = make_result(
             "https://a/",
             status=200,
@@ -281,7 +281,80 @@ class TestFailureText:
         (case,) = _cases([failed])
         (failure,) = case
         assert failure.text == (
-            "first\nsecond\ufffd[31m\nthird\nurl: https://a/\nsource: urls.txt:1\nattempts: 1\n"
+            "first\nsecond\\x1b[31m\nthird\nurl: https://a/\nsource: urls.txt:1\nattempts: 1\n"
             "status: 200"
         )
-        assert failure.get("message") == "first\ufffd\ufffdsecond\ufffd[31m\ufffdthird"
+        assert failure.get("message") == "first\nsecond\\x1b[31m\nthird"
+
+
+class TestInert:
+    """Outside text in the report: valid XML, escaped, no workflow command."""
+
+    def test_controls_and_commands_in_every_text(self) -> None:
+        """A message with escapes and ``##[``, a URL and a source with controls: the document
+        parses, shows them escaped, and holds no ``##[``."""
+        failed = make_result(
+            "https://a/\x1b[2J##[add-mask]x",
+            status=503,
+            error=(ErrorKind.HTTP_STATUS, "HTTP 503 \x1b[31m\x00 ##[stop-commands]tok\n::error::x"),
+            source="dir\x01/urls.txt:1",
+        )
+        document = _report(Mode.INDEPENDENT, [failed], Summary(Mode.INDEPENDENT, 0, 1, 0, 1.0))
+        assert "##[" not in document
+        (case,) = ET.fromstring(document.encode()).findall("testcase")
+        assert case.get("name") == "https://a/%1B[2J#%23[add-mask]x"
+        assert case.get("file") == "dir\\x01/urls.txt"
+        (failure,) = case
+        assert failure.get("message") == (
+            "HTTP 503 \\x1b[31m\\x00 #\u200b#[stop-commands]tok\n:\u200b:error::x"
+        )
+
+
+class TestFirstMode:
+    """A won race shows no failure on a CI page."""
+
+    def test_won_race_skips_the_failures_before_the_winner(self) -> None:
+        """Failures before the winner are skipped, saying they lost the race and why."""
+        results = [
+            make_result("https://a/", 0, status=None, error=(ErrorKind.TIMEOUT, "timed out")),
+            make_result("https://b/", 1),
+            make_result("https://c/", 2, status=None, error=(ErrorKind.CANCELLED, "won")),
+        ]
+        summary = Summary(Mode.FIRST, ok=1, failed=1, cancelled=1, elapsed_s=1.0)
+        suite = ET.fromstring(_report(Mode.FIRST, results, summary).encode())
+        assert suite.findall(".//failure") == []
+        assert (suite.get("failures"), suite.get("skipped")) == ("0", "2")
+        lost, won, cancelled = suite.findall("testcase")
+        (skipped,) = lost
+        assert skipped.tag == "skipped"
+        assert skipped.get("message") == ("lost the race to the first success: timeout: timed out")
+        assert list(won) == []
+        assert cancelled[0].tag == "skipped"
+
+    def test_lost_race_keeps_its_failures(self) -> None:
+        """When nobody won, the failures are failures."""
+        results = [make_result("https://a/", 0, status=None, error=(ErrorKind.TIMEOUT, "t"))]
+        summary = Summary(Mode.FIRST, ok=0, failed=1, cancelled=0, elapsed_s=1.0)
+        suite = ET.fromstring(_report(Mode.FIRST, results, summary).encode())
+        assert len(suite.findall(".//failure")) == 1
+
+
+class TestWorkspace:
+    """``file`` and ``classname`` relative to the GitHub workspace, as annotations are."""
+
+    @pytest.mark.parametrize(
+        ("source", "cwd", "file"),
+        [
+            ("/ws/checks/urls.txt:3", None, "checks/urls.txt"),
+            ("urls.txt:3", "/ws/sub", "sub/urls.txt"),
+            ("/elsewhere/urls.txt:3", None, "/elsewhere/urls.txt"),
+        ],
+    )
+    def test_relative_inside(self, source: str, cwd: str | None, file: str) -> None:
+        """Inside the workspace: relative to it; outside: the whole path."""
+        failed = make_result("https://a/", status=None, error=(ErrorKind.DNS, "x"), source=source)
+        junit = Format.JUNIT.formatter(Mode.INDEPENDENT, FormatContext(workspace="/ws", cwd=cwd))
+        junit.result(failed)
+        suite = ET.fromstring(junit.end(Summary(Mode.INDEPENDENT, 0, 1, 0, 1.0)).encode())
+        (case,) = suite.findall("testcase")
+        assert (case.get("file"), case.get("classname"), case.get("line")) == (file, file, "3")

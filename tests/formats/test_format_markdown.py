@@ -7,8 +7,9 @@ import re
 import pytest
 from support.results import make_result, summary_of
 
-from fetchall.formats.markdown import MAX_BYTES, MarkdownFormat, markdown_text, markdown_url
+from fetchall.formats.markdown import MAX_BYTES, MarkdownFormat
 from fetchall.models import ErrorKind, Mode, Result
+from fetchall.shown import for_markdown, for_markdown_url
 
 
 def _report(
@@ -35,7 +36,7 @@ def _cells(row: str) -> list[str]:
 
 
 def _rows(report: str) -> list[list[str]]:
-    """The cells of each body row of the report's table."""
+    """The cells of each body row of the report's group table."""
     lines = [line for line in report.splitlines() if line.startswith("| ")]
     return [_cells(line) for line in lines[2:]]
 
@@ -60,26 +61,36 @@ _CANCELLED = make_result(
 
 
 class TestDocument:
-    """A heading with counts and time, a table of failures, the passes folded away."""
+    """A heading with counts and time, a table of the groups, their URLs, the passes folded."""
 
     def test_whole_document(self) -> None:
-        """Groups largest first, each URL with its source in input order; no message where
-        the status says it; cancelled jobs only counted."""
+        """Groups largest first in a table with no URL, then each group's URLs with their
+        source in input order; no message where the status says it; cancelled jobs only
+        counted; a blank line after every block."""
         report = _report([_GONE, _OK, _REFUSED, _MISSING, _CANCELLED])
         assert report == (
             "## ❌ fetchall: 1 ok, 3 failed, 1 cancelled in 2.35 s\n"
             "\n"
-            "| Kind | Status or check | Count | URLs |\n"
-            "| --- | --- | ---: | --- |\n"
-            "| http_status | 404 | 2 | `https://example.com/missing` urls.txt:2"
-            "<br>`https://example.com/gone` urls.txt:5 |\n"
-            "| connect |  | 1 | `https://down.example/` -:3: connection refused |\n"
+            "| Kind | Status or check | Count |\n"
+            "| --- | --- | ---: |\n"
+            "| http_status | 404 | 2 |\n"
+            "| connect |  | 1 |\n"
+            "\n"
+            "**http_status** 404 (2)\n"
+            "\n"
+            "- `https://example.com/missing` `urls.txt:2`\n"
+            "- `https://example.com/gone` `urls.txt:5`\n"
+            "\n"
+            "**connect** (1)\n"
+            "\n"
+            "- `https://down.example/` `-:3`: `connection refused`\n"
             "\n"
             "<details><summary>1 passed</summary>\n"
             "\n"
-            "- `https://example.com/` urls.txt:1: 200, 1.2 KiB, 35 ms\n"
+            "- `https://example.com/` `urls.txt:1`: 200, 1.2 KiB, 35 ms\n"
             "\n"
             "</details>\n"
+            "\n"
         )
 
     def test_all_passed(self) -> None:
@@ -90,12 +101,10 @@ class TestDocument:
         assert "| Kind |" not in report
 
     def test_no_passes_no_details(self) -> None:
-        """A run where nothing passed has no details element."""
+        """A run where nothing passed has no details element, and ends with a blank line."""
         report = _report([_MISSING])
         assert "<details>" not in report
-        assert report.endswith(
-            "| http_status | 404 | 1 | `https://example.com/missing` urls.txt:2 |\n\n"
-        )
+        assert report.endswith("- `https://example.com/missing` `urls.txt:2`\n\n")
 
     def test_cancelled_counted_not_listed(self) -> None:
         """An all-mode run stopped by one failure counts the cancelled jobs and lists only the
@@ -103,9 +112,7 @@ class TestDocument:
         report = _report([_MISSING, _CANCELLED, _CANCELLED], mode=Mode.ALL)
         assert report.startswith("## ❌ fetchall: 0 ok, 1 failed, 2 cancelled in 2.35 s\n")
         assert "later.example" not in report
-        assert _rows(report) == [
-            ["http_status", "404", "1", "`https://example.com/missing` urls.txt:2"]
-        ]
+        assert _rows(report) == [["http_status", "404", "1"]]
 
     def test_invalid_line_source_not_repeated(self) -> None:
         """An invalid line's message names its source; the entry shows it once."""
@@ -115,9 +122,7 @@ class TestDocument:
             status=None,
             error=(ErrorKind.INVALID_URL, "urls.txt:7 not an http(s) URL"),
         )
-        assert _rows(_report([invalid])) == [
-            ["invalid_url", "", "1", "`ftp://x` urls.txt:7: not an http(s) URL"]
-        ]
+        assert "- `ftp://x` `urls.txt:7`: `not an http(s) URL`\n" in _report([invalid])
 
     def test_first_mode_won_race_says_failures_do_not_count(self) -> None:
         """A won race lists the failures before the winner and says they do not fail it."""
@@ -133,22 +138,66 @@ class TestDocument:
         report = _report([_REFUSED], mode=Mode.FIRST)
         assert report.startswith("## ❌ fetchall: 0 ok, 1 failed, 0 cancelled in 2.35 s\n\n| ")
 
+    def test_table_of_groups_before_any_url(self) -> None:
+        """20,000 failures: the first lines say every group's kind and count, and no URL comes
+        before the table ends."""
+        results = [
+            make_result(f"https://h/{i}", i, status=503, error=(ErrorKind.HTTP_STATUS, "HTTP 503"))
+            for i in range(20_000)
+        ]
+        results.append(make_result("https://t/", 20_000, status=None, error=_TIMEOUT))
+        report = _report(results)
+        table_end = report.index("\n\n", report.index("| Kind |"))
+        assert "https://" not in report[:table_end]
+        assert _rows(report[:table_end]) == [["http_status", "503", "20000"], ["timeout", "", "1"]]
+
+    def test_at_most_fifty_urls_a_group(self) -> None:
+        """A group lists 50 URLs and says how many more it has; so do the passes."""
+        failures = [
+            make_result(f"https://f/{i}", i, status=None, error=_TIMEOUT) for i in range(120)
+        ]
+        passes = [make_result(f"https://p/{i}", 120 + i) for i in range(60)]
+        report = _report(failures + passes)
+        assert len(re.findall(r"^- `https://f/", report, flags=re.MULTILINE)) == 50
+        assert "- `https://f/49` `urls.txt:50`: `timed out`\n- … and 70 more\n" in report
+        assert len(re.findall(r"^- `https://p/", report, flags=re.MULTILINE)) == 50
+        assert "- … and 10 more\n\n</details>" in report
+        assert "to stay under" not in report  # nothing was cut for size
+
+
+_TIMEOUT = (ErrorKind.TIMEOUT, "timed out")
+_HOSTILE = "<img src=x onerror=alert(1)> @octocat [l](https://e.example/) www.e.example a@b.io"
+
+
+def _html(markdown: str) -> str:
+    """The document rendered by GitHub's own Markdown parser (cmark-gfm, with its
+    extensions: tables, autolinks, strikethrough, tag filter)."""
+    cmarkgfm = pytest.importorskip("cmarkgfm")
+    from cmarkgfm.cmark import Options  # noqa: PLC0415 (only with cmarkgfm)
+
+    # Unsafe: raw HTML kept, as GitHub keeps <details> and <br> (then sanitises).
+    return str(
+        cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
+    )
+
+
+def _outside_code(html: str) -> str:
+    """The rendered text that is not inside a ``<code>`` element."""
+    return re.sub(r"<code>.*?</code>", "", html, flags=re.DOTALL)
+
 
 class TestEscaping:
-    """Text from the input or the network never changes the document's shape."""
+    """Text from the input or the network never changes the document's shape, and makes no
+    link, HTML or mention."""
 
-    def test_message_characters_are_literal(self) -> None:
-        """HTML becomes entities, Markdown punctuation is backslashed, line breaks become
-        <br>, and link starts (``://``, ``www.``, ``@``) are broken."""
-        message = "<b>x</b> & *y* _z_ `c` | [l](u) ~s~ #1 !$5 https://h/p www.h.io a@b\r\nnext"
-        assert markdown_text(message) == (
-            "&lt;b&gt;x&lt;/b&gt; &amp; \\*y\\* \\_z\\_ \\`c\\` \\| \\[l\\](u) \\~s\\~ \\#1"
-            " \\!\\$5 https\\://h/p www\\.h.io a\\@b<br>next"
-        )
+    def test_outside_text_is_code(self) -> None:
+        """A message, a URL and a source are code spans: HTML, Markdown, autolinks and ``@``
+        stay literal there; line breaks become <br> between spans."""
+        assert for_markdown(_HOSTILE + "\r\nnext") == f"`{_HOSTILE}`<br>`next`"
 
-    def test_controls_become_replacement_characters(self) -> None:
-        """Control characters other than line breaks are shown as U+FFFD."""
-        assert markdown_text("a\x1b[31mb\x00") == "a\ufffd\\[31mb\ufffd"
+    def test_controls_are_shown_escaped(self) -> None:
+        """Control characters and bidi overrides are escaped, not dropped."""
+        assert for_markdown("a\x1b[31mb\x00\u202e") == "`a\\x1b[31mb\\x00\\u202e`"
 
     @pytest.mark.parametrize(
         ("url", "in_table", "shown"),
@@ -160,17 +209,48 @@ class TestEscaping:
             ("https://a/`b`", True, "`` https://a/`b` ``"),
             ("https://a/``b", True, "```https://a/``b```"),
             ("https://a/<b>&c", True, "`https://a/<b>&c`"),
+            ("https://a/\x1b", True, "`https://a/%1B`"),
             ("", True, "` `"),
         ],
     )
     def test_url_code_spans(self, url: str, in_table: bool, shown: str) -> None:
         """A URL is a code span fenced by more backticks than it holds; in a table its pipes
         are escaped, or percent-encoded when a backslash precedes one."""
-        assert markdown_url(url, in_table=in_table) == shown
+        assert for_markdown_url(url, in_table=in_table) == shown
 
-    def test_tricky_results_keep_four_cells_per_row(self) -> None:
-        """Pipes, backslashes and backticks in URLs, sources and messages leave every row
-        with exactly four cells."""
+    def test_rendered_report_has_no_outside_link_html_or_mention(self) -> None:
+        """Rendered by cmark-gfm: no element but those fetchall writes, no link, and no
+        ``@octocat`` outside code (GitHub looks for mentions in the rendered text)."""
+        results = [
+            make_result(
+                f"https://a/@octocat/{_HOSTILE}",
+                0,
+                status=None,
+                error=(ErrorKind.INVALID_URL, _HOSTILE),
+                source=f"{_HOSTILE}:1",
+            ),
+            make_result(
+                "https://b/",
+                1,
+                status=None,
+                error=(ErrorKind.EXPECTATION, _HOSTILE),
+                source="@octocat.txt:2",
+            ),
+            make_result("https://c/@octocat", 2, source="www.e.example:3"),
+        ]
+        html = _html(_report(results))
+        assert "<a " not in html
+        assert "<img" not in html
+        outside = _outside_code(html)
+        assert "octocat" not in outside
+        assert "e.example" not in outside
+        assert set(re.findall(r"</?([a-z0-9]+)", html)) <= {
+            "h2", "p", "table", "thead", "tbody", "tr", "th", "td", "code", "br", "strong",
+            "ul", "li", "details", "summary",
+        }  # fmt: skip
+
+    def test_tricky_results_keep_three_cells_per_row(self) -> None:
+        """Pipes, backslashes and backticks in checks leave every row with three cells."""
         results = [
             make_result(
                 "https://a/x|y\\|z`",
@@ -185,15 +265,7 @@ class TestEscaping:
             make_result("https://a/\\", 2, status=500, error=(ErrorKind.HTTP_STATUS, "x")),
         ]
         rows = _rows(_report(results))
-        assert [len(row) for row in rows] == [4, 4, 4]
-        assert [row[:3] for row in rows] == [
-            ["http_status", "500", "1"],
-            ["invalid_url", "", "1"],
-            ["timeout", "", "1"],
-        ]
-        assert rows[1][3] == (
-            "`` https://a/x%7Cy\\%7Cz` `` dir\\|x\\\\:1: a\\|b\\\\\\|c<br>\\| d \\|"
-        )
+        assert rows == [["http_status", "500", "1"], ["invalid_url", "", "1"], ["timeout", "", "1"]]
 
 
 def _long_url(i: int) -> str:
@@ -201,64 +273,50 @@ def _long_url(i: int) -> str:
 
 
 class TestSizeLimit:
-    """The report always fits under MAX_BYTES and says how many URLs it left out."""
+    """The report always fits under its budget and says when it listed fewer URLs."""
 
-    def test_huge_run(self) -> None:
-        """200,000 results with long URLs: under 1,000,000 bytes, every group present, and
-        the URLs listed plus those left out add up to each count."""
+    def test_small_budget(self) -> None:
+        """Long URLs in a small budget: under it, every group in the table, fewer URLs listed
+        (failures first) and a note saying so."""
         results = []
-        for i in range(200_000):
+        for i in range(2_000):
             if i % 4 == 0:
                 error = (ErrorKind.HTTP_STATUS, "HTTP 503")
                 results.append(make_result(_long_url(i), i, status=503, error=error))
             elif i % 4 == 1:
-                error = (ErrorKind.TIMEOUT, "timed out after 30.0 s")
-                results.append(make_result(_long_url(i), i, status=None, error=error))
+                results.append(make_result(_long_url(i), i, status=None, error=_TIMEOUT))
             else:
                 results.append(make_result(_long_url(i), i))
-        report = _report(results)
-        size = len(report.encode("utf-8"))
-        assert 900_000 < size < 1_000_000
-        rows = _rows(report)
-        assert [row[:3] for row in rows] == [
-            ["http_status", "503", "50000"],
-            ["timeout", "", "50000"],
-        ]
-        for row in rows:
-            parts = row[3].split("<br>")
-            more = re.fullmatch(r"… and (\d+) more", parts[-1])
-            assert more is not None
-            listed = len(parts) - 1
-            assert listed > 100
-            assert listed + int(more[1]) == 50_000
-        listed_failed = sum(len(row[3].split("<br>")) - 1 for row in rows)
-        listed_passed = len(re.findall(r"^- `", report, flags=re.MULTILINE))
-        note = re.search(r"This report leaves out (\d+) failed and (\d+) passed URLs", report)
-        assert note is not None
-        assert (int(note[1]), int(note[2])) == (
-            100_000 - listed_failed,
-            100_000 - listed_passed,
-        )
-        assert "to stay under 1,000,000 bytes; the json and junit reports list every one." in report
-        # Failures come first: the passes get only what is left, here next to nothing.
-        assert listed_passed < 5
-        assert f"- … and {100_000 - listed_passed} more\n\n</details>\n" in report
+        report = _report(results, max_bytes=12_000)
+        assert 9_000 < len(report.encode("utf-8")) < 12_000
+        assert _rows(report) == [["http_status", "503", "500"], ["timeout", "", "500"]]
+        listed = len(re.findall(r"^- `", report, flags=re.MULTILINE))
+        assert 10 < listed < 100
+        assert "This report lists fewer URLs to stay under 12,000 bytes" in report
+        assert "- … and 1000 more\n\n</details>" in report  # failures first: no pass fits
 
-    def test_passes_fill_what_failures_leave(self) -> None:
-        """With room after the failures, passes are listed in input order up to the limit."""
-        results = [make_result(_long_url(i), i) for i in range(500)]
-        results.append(
-            make_result("https://x/", 500, status=None, error=(ErrorKind.DNS, "no such host"))
-        )
-        report = _report(results, max_bytes=20_000)
-        assert len(report.encode("utf-8")) < 20_000
-        listed = re.findall(r"^- `(https://[^`]+)`", report, flags=re.MULTILINE)
-        assert 50 < len(listed) < 500
-        assert listed == [_long_url(i) for i in range(len(listed))]
-        assert f"- … and {500 - len(listed)} more\n" in report
-        assert f"leaves out 0 failed and {500 - len(listed)} passed URLs" in report
-        assert "under 20,000 bytes" in report
+    @pytest.mark.parametrize("max_bytes", [5_000, 20_000, 60_000, 200_000])
+    def test_never_over_budget(self, max_bytes: int) -> None:
+        """Whatever the budget, the report is shorter than it."""
+        results = [make_result(_long_url(i), i, status=None, error=_TIMEOUT) for i in range(300)]
+        results += [make_result(_long_url(i), i) for i in range(300, 600)]
+        assert len(_report(results, max_bytes=max_bytes).encode("utf-8")) < max_bytes
+
+    def test_no_room_gives_the_heading_and_where_the_report_is(self) -> None:
+        """When not even the table fits, the heading line and a sentence pointing elsewhere;
+        when not even that fits, nothing."""
+        results = [_OK, _MISSING, _REFUSED]
+        markdown = MarkdownFormat(Mode.INDEPENDENT)
+        for result in results:
+            markdown.result(result)
+        summary = summary_of(results, Mode.INDEPENDENT, elapsed_s=1.0)
+        short = markdown.end(summary, max_bytes=400)
+        assert short.startswith("## ❌ fetchall: 1 ok, 2 failed, 0 cancelled in 1.00 s\n\n")
+        assert "the job's other outputs" in short
+        assert "https://" not in short
+        assert len(short.encode("utf-8")) < 400
+        assert markdown.end(summary, max_bytes=10) == ""
 
     def test_small_run_has_no_note(self) -> None:
         """A report that fits lists everything and has no note."""
-        assert "leaves out" not in _report([_OK, _MISSING, _REFUSED])
+        assert "to stay under" not in _report([_OK, _MISSING, _REFUSED])
