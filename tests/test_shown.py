@@ -51,6 +51,10 @@ class TestSpecialCharactersInPasswords:
         """With no host after any ``@``, everything up to the last ``@`` is hidden."""
         assert redact("http://u:p#x@/a@") == "http://***@"
 
+    def test_not_a_url_without_at(self) -> None:
+        """Text that is no valid URL and holds no ``@`` has nothing to hide."""
+        assert redact("http://bü cher/x") == "http://bü cher/x"
+
     @given(_passwords(with_at=False), st.sampled_from(_HOSTS))
     @example("Se#cret1", "127.0.0.1:8080")
     @example("pa:ss/w?o#rd", "example.com")
