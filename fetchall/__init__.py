@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from fetchall.engine.run import Run
     from fetchall.engine.stopping import Stopper, StopReason
     from fetchall.formats.groups import ErrorGroup
+    from fetchall.headers import HeaderFor
     from fetchall.inputs.sharding import Shard
     from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary
     from fetchall.options import Options
@@ -26,6 +27,7 @@ _EXPORTS = {
     "ErrorGroup": "fetchall.formats.groups",
     "ErrorKind": "fetchall.models",
     "FetchError": "fetchall.models",
+    "HeaderFor": "fetchall.headers",
     "Job": "fetchall.models",
     "Mode": "fetchall.models",
     "Options": "fetchall.options",
@@ -45,6 +47,7 @@ __all__ = [
     "ErrorGroup",
     "ErrorKind",
     "FetchError",
+    "HeaderFor",
     "Job",
     "Mode",
     "Options",

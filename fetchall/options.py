@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fetchall._version import __version__
+from fetchall.headers import CONTROL_CHARACTERS, HeaderFor
 from fetchall.statuses import AcceptedStatuses
 
 if TYPE_CHECKING:
@@ -31,24 +32,6 @@ def parse_size(text: str) -> int:
     if not match:
         raise ValueError(f"{text!r} is not a size like 500K, 10M or 1G")
     return int(match[1]) * _SIZE_UNITS[match[2].upper()]
-
-
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
-"""What a header name may hold (RFC 9110 section 5.6.2)."""
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-
-
-def parse_header(text: str) -> tuple[str, str]:
-    """``Name: value`` into a pair; raise ValueError when there is no name, no colon, a name
-    that is not an HTTP token, or a control character in the value (it could end the header
-    and start another)."""
-    name, colon, value = text.partition(":")
-    name = name.strip()
-    if not colon or not _TOKEN.fullmatch(name):
-        raise ValueError(f"{text!r} is not a header like 'Name: value'")
-    if _CONTROL.search(value):
-        raise ValueError(f"{text!r}: a header value may not hold control characters")
-    return name, value.strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +61,13 @@ class Options:
     accept: AcceptedStatuses = field(default_factory=AcceptedStatuses)
     max_redirects: int = 10
     method: str = "GET"
-    headers: tuple[tuple[str, str], ...] = ()
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    """``-H``: sent on every request of a job, redirect hops included, but ``Authorization``,
+    ``Cookie`` and ``Proxy-Authorization``, sent to the job URL's own origin only. Left out of
+    the repr, which may end up in a log."""
+    header_for: tuple[HeaderFor, ...] = ()
+    """``--header-for``: each sent on every request whose URL its pattern matches, and only
+    there (in place of a ``-H`` header of the same name)."""
     user_agent: str = DEFAULT_USER_AGENT
     insecure: bool = False
     cacert: Path | None = None
@@ -121,6 +110,10 @@ class Options:
             raise ValueError(f"stagger must be >= 0 seconds, not {self.stagger}")
         if self.key is not None and self.cert is None:
             raise ValueError("key needs cert: a key alone identifies nobody")
+        if CONTROL_CHARACTERS.search(self.user_agent):
+            raise ValueError(f"user_agent {self.user_agent!r} may not hold control characters")
+        if not all(isinstance(header, HeaderFor) for header in self.header_for):
+            raise ValueError("header_for takes HeaderFor values: HeaderFor.parse(pattern, header)")
         if not self.method or not self.method.isalpha():
             raise ValueError(f"{self.method!r} is not an HTTP method like GET or HEAD")
 

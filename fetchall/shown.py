@@ -25,7 +25,11 @@ from __future__ import annotations
 
 import re
 
-_USERINFO = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/?#]*)@")
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_AUTHORITY_END = re.compile(r"[/?#]")
+# A host (a name, an IPv4 address or a bracketed IPv6 one) with an optional port: what follows
+# the credentials, and what a URL without credentials starts with.
+_HOST_AND_PORT = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[^\s@/?#:\[\]]+)(?::\d{1,5})?")
 _SHOWN_CHARS = 2000
 
 # What may not reach a terminal raw: C0 controls but tab, DEL, C1 controls, the line and
@@ -242,7 +246,7 @@ def redact(url: str) -> str:
     """
     if "@" not in url and url.isascii() and url.isprintable() and len(url) <= _SHOWN_CHARS:
         return url  # the common case, on every result: nothing to hide or replace
-    shown = _USERINFO.sub(r"\1***@", url, count=1)
+    shown = _without_credentials(url)
     if not (shown.isascii() and shown.isprintable()):
         if not shown.isascii():
             shown = _decoded(shown)
@@ -250,3 +254,36 @@ def redact(url: str) -> str:
     if len(shown) > _SHOWN_CHARS:
         shown = shown[:_SHOWN_CHARS] + "…"
     return shown
+
+
+def _without_credentials(text: str) -> str:
+    """``text`` with everything between ``scheme://`` and the ``@`` before the host as ``***``.
+
+    A password may hold an unencoded ``/``, ``?``, ``#`` or ``@``, which ends the authority
+    early or looks like one more, so the host is taken to be the first text after an ``@``
+    that is a host (and port) up to the next ``/``, ``?``, ``#`` or the end: a ``@`` inside a
+    password is followed by more of it and another ``@``, which no host holds. Text that
+    starts like a URL without credentials (``https://example.com/@alice``) is left alone;
+    so is, unavoidably, a password that starts with up to five digits and then ``/``, ``?``
+    or ``#`` (``http://u:12/x@h/`` reads as host ``u``, port 12).
+    """
+    scheme = _SCHEME.match(text)
+    if scheme is None:
+        return text
+    start = scheme.end()
+    end = _AUTHORITY_END.search(text, start)
+    authority = text[start : len(text) if end is None else end.start()]
+    if "@" not in authority and _HOST_AND_PORT.fullmatch(authority):
+        return text
+    at = text.find("@", start)
+    while at != -1:
+        after = _AUTHORITY_END.search(text, at + 1)
+        host = text[at + 1 : len(text) if after is None else after.start()]
+        if _HOST_AND_PORT.fullmatch(host):
+            break
+        at = text.find("@", at + 1)
+    else:  # no host after any ``@``: hide everything up to the last
+        at = text.rfind("@")
+    if at == -1:
+        return text
+    return f"{scheme[0]}***{text[at:]}"

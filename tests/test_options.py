@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from fetchall.options import Options, parse_header, parse_size
+from fetchall.headers import parse_header
+from fetchall.options import Options, parse_size
 from fetchall.statuses import AcceptedStatuses
 
 

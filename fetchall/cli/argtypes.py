@@ -18,6 +18,7 @@ from fetchall.cli.status import OneLineUsageError
 if TYPE_CHECKING:
     from fetchall.checks import Check
     from fetchall.cli.reports import ReportSpec
+    from fetchall.headers import HeaderFor
     from fetchall.inputs.reader import Shard
     from fetchall.statuses import AcceptedStatuses
 
@@ -69,10 +70,50 @@ class Header(click.ParamType[tuple[str, str], str]):
     def convert(
         self, value: str, param: click.Parameter | None, ctx: click.Context | None
     ) -> tuple[str, str]:
-        from fetchall.options import parse_header  # noqa: PLC0415 (import-light --help)
+        from fetchall.headers import parse_header  # noqa: PLC0415 (import-light --help)
 
         try:
             return parse_header(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def user_agent(text: str) -> str:
+    """``--user-agent``: any text but control characters, which could end the header and
+    start another (as for ``-H``)."""
+    from fetchall.headers import CONTROL_CHARACTERS  # noqa: PLC0415 (import-light --help)
+
+    if CONTROL_CHARACTERS.search(text):
+        raise ValueError(f"{text!r}: a User-Agent may not hold control characters")
+    return text
+
+
+class HeaderForType(click.ParamType["HeaderFor", "tuple[str, str]"]):
+    """``--header-for PATTERN 'Name: value'``: a header for the URLs PATTERN matches.
+
+    ``FETCHALL_HEADER_FOR`` holds one value a line, each PATTERN on the line before its header
+    (blank lines skipped); a PATTERN left without one is an error, not dropped.
+    """
+
+    name = "header-for"
+    is_composite = True
+    arity = 2
+
+    def split_envvar_value(self, rv: str) -> list[str]:
+        """The lines of the variable, blank ones left out, in pairs for click to take."""
+        lines = [line for line in rv.splitlines() if line.strip()]
+        # click drops an odd last value; an empty header makes it an error instead.
+        return [*lines, ""] if len(lines) % 2 else lines
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> HeaderFor:
+        from fetchall.headers import HeaderFor  # noqa: PLC0415 (import-light --help)
+
+        assert isinstance(value, tuple | list), "click hands over the option's two values"
+        pattern, header = value
+        try:
+            return HeaderFor.parse(str(pattern), str(header))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 

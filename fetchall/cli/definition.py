@@ -34,7 +34,8 @@ POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
         "max_content_width": 100,
     },
     epilog="Every option can also be set as FETCHALL_<OPTION> in the environment "
-    "(FETCHALL_LIMIT=50; FETCHALL_HEADER holds one header per line). "
+    "(FETCHALL_LIMIT=50; FETCHALL_HEADER holds one header per line, FETCHALL_HEADER_FOR "
+    "one PATTERN per line, each followed by a line with its header). "
     "Exit status: 0 success, 1 failure, 2 usage error, 130/143 interrupted, 141 output closed.",
 )
 @click.argument("inputs", metavar="[INPUT]...", nargs=-1, envvar="FETCHALL_INPUT")
@@ -128,9 +129,29 @@ POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
     type=argtypes.Header(),
     multiple=True,
     show_default="none",
-    help="'Name: value'; repeatable.",
+    help="'Name: value', sent on every request and redirect hop (Authorization, Cookie and "
+    "Proxy-Authorization: to the URL's own origin only); ${NAME} is the variable NAME's value; "
+    "repeatable.",
 )
-@click.option("--user-agent", default=f"fetchall/{__version__}", help="User-Agent header.")
+@click.option(
+    "--header-for",
+    "header_for",
+    envvar="FETCHALL_HEADER_FOR",
+    type=argtypes.HeaderForType(),
+    multiple=True,
+    metavar="PATTERN HEADER",
+    show_default="none",
+    help="Send HEADER ('Name: value', ${NAME} as for -H) only to URLs, redirect hops included, "
+    "that PATTERN matches: a host (any port), *.domain (its subdomains) or "
+    "scheme://host[:port]; the value is never shown; repeatable.",
+)
+@click.option(
+    "--user-agent",
+    type=argtypes.user_agent,
+    metavar="TEXT",
+    default=f"fetchall/{__version__}",
+    help="User-Agent header.",
+)
 @tls_options
 @click.option(
     "--max-size",

@@ -18,6 +18,7 @@ from fetchall.options import Options
 
 if TYPE_CHECKING:
     from fetchall.cli.reports import ReportSpec
+    from fetchall.headers import HeaderFor
     from fetchall.inputs.reader import Shard
 
 # The command's parameters that shape fetching carry the names of these fields.
@@ -53,6 +54,7 @@ class Settings:
                 raise OneLineUsageError("no INPUT given and standard input is a terminal")
             inputs = ("-",)
         values = {name: params[name] for name in _OPTION_FIELDS}
+        values["headers"], values["header_for"] = _filled_in(params, console.environ)
         if values["workers"] == argtypes.AUTO_WORKERS:
             values["workers"] = auto_workers(inputs)
         try:
@@ -81,6 +83,23 @@ class Settings:
             progress=console.stderr_is_terminal if progress is None else progress,
             reports=params["reports"],
         )
+
+
+def _filled_in(
+    params: Mapping[str, Any], environ: Mapping[str, str]
+) -> tuple[tuple[tuple[str, str], ...], tuple[HeaderFor, ...]]:
+    """``-H`` and ``--header-for`` with the ``${NAME}`` in their values filled in."""
+    from fetchall.headers import fill_in  # noqa: PLC0415 (import-light --help)
+
+    try:
+        headers = tuple((name, fill_in(name, value, environ)) for name, value in params["headers"])
+        header_for = tuple(
+            dataclasses.replace(header, value=fill_in(header.name, header.value, environ))
+            for header in params["header_for"]
+        )
+    except ValueError as exc:
+        raise OneLineUsageError(str(exc)) from None
+    return headers, header_for
 
 
 def _check_writable(directory: Path) -> None:

@@ -27,6 +27,7 @@ from fetchall.statuses import AcceptedStatuses
 from fetchall.transport.attempt import AttemptFailed, seen_of
 from fetchall.transport.body import read_body, receive
 from fetchall.transport.errors import error_for
+from fetchall.transport.headers import rules_of
 from fetchall.transport.judging import fail_unless_met, plan_of, receive_judged
 from fetchall.transport.limits import RequestBounds, Share
 from fetchall.transport.redirects import aiohttp_max_redirects, redirect_hook
@@ -68,6 +69,10 @@ class Fetcher:
             total=options.timeout, sock_connect=options.connect_timeout
         )
         self._follow = options.max_redirects > 0
+        # Without secret -H headers or --header-for, aiohttp's own handling of headers on
+        # redirects is the rule: the request carries the -H headers and no middleware.
+        self._rules = rules_of(options)
+        self._headers = (options.headers if self._rules is None else self._rules.everywhere) or None
         self._max_redirects = aiohttp_max_redirects(options)
         self._sessions: Sessions | None = None
         self._plain: aiohttp.ClientSession  # the session most requests use, once entered
@@ -144,7 +149,8 @@ class Fetcher:
             async with session.request(
                 options.method,
                 url,
-                headers=options.headers or None,
+                headers=self._headers,
+                middlewares=None if self._rules is None else (self._rules.middleware_for(url),),
                 allow_redirects=self._follow,
                 max_redirects=self._max_redirects,
                 timeout=self._timeout,

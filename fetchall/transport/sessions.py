@@ -105,6 +105,9 @@ class Sessions:
             connector=self._connector,
             connector_owner=False,
             headers={"User-Agent": self._options.user_agent},
+            # No cookie is kept: a Set-Cookie from one job would otherwise reach the next jobs
+            # on that host, and a result would depend on --limit and on which finished first.
+            cookie_jar=aiohttp.DummyCookieJar(),
             trace_configs=traces,
             # HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured. aiohttp consults them on every
             # request, which costs more than the request itself on a fast server, so only

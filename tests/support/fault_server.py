@@ -39,8 +39,9 @@ Endpoints (every path accepts GET and HEAD, and any other method):
 ``/headers``                                   200, JSON object of the request headers
 ``/echo-method``                               200, the request method as the body
 ``/count``                                     200, this request's 1-based number
-``/say?text=T[&type=CT][&header=N:V]...``      200, body T (UTF-8), Content-Type CT
-                                               (``text/plain``), and each header given
+``/say?text=T[&type=CT][&header=N:V]...``      200 (S with ``&status=S``), body T
+                                               (UTF-8), Content-Type CT (``text/plain``),
+                                               and each header given
 =============================================  ======================================
 
 ``/retry-after`` and ``/flaky`` share one key space, ``key_hits``; use distinct
@@ -714,6 +715,7 @@ class FaultServer:
         """200 with the given text, content type and headers."""
         headers = dict(value.split(":", 1) for value in request.query.getall("header", []))
         return web.Response(
+            status=_int_param(request.query.get("status", "200"), "status", minimum=200),
             body=request.query.get("text", "").encode("utf-8"),
             content_type=request.query.get("type", "text/plain"),
             headers=headers,
