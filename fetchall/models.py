@@ -41,6 +41,8 @@ class ErrorKind(enum.StrEnum):
     PROTOCOL = "protocol"
     CANCELLED = "cancelled"
     DEADLINE = "deadline"
+    WORKER_LOST = "worker_lost"
+    """The ``--workers`` process fetching the job died or stopped answering; never retried."""
     EXPECTATION = "expectation"
     """The response arrived and was accepted, but a check on it failed."""
 

@@ -11,6 +11,8 @@ from fetchall.options import Options
 
 RETRYABLE_KINDS = frozenset({ErrorKind.CONNECT, ErrorKind.PROTOCOL, ErrorKind.TIMEOUT})
 RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
+NEVER_TRIED_AGAIN = frozenset({ErrorKind.INVALID_URL, ErrorKind.WORKER_LOST})
+"""Failures ``--wait`` does not try again: another try cannot help, or could do harm again."""
 MAX_RETRY_AFTER = 60.0
 """A server may ask for a longer pause, but a smoke check should not sit still for hours."""
 MAX_WAIT_STEP = 10.0
@@ -63,12 +65,13 @@ def delay_before_next_try(
     """Seconds to wait before trying a failed job again, or None when its failure is final.
 
     ``--retries`` retries what may go away on its own, that many times. ``--wait`` retries any
-    failure but an invalid URL until ``wait_until``, at most :data:`MAX_WAIT_STEP` apart, and
-    cuts the last pause short so that a last try starts when the budget runs out.
+    failure but those of :data:`NEVER_TRIED_AGAIN` until ``wait_until``, at most
+    :data:`MAX_WAIT_STEP` apart, and cuts the last pause short so that a last try starts when
+    the budget runs out.
     """
     if attempts <= options.retries and is_retryable(error, status):
         return backoff(options.retry_backoff, attempts, retry_after)
-    if wait_until is None or error.kind is ErrorKind.INVALID_URL or now >= wait_until:
+    if wait_until is None or error.kind in NEVER_TRIED_AGAIN or now >= wait_until:
         return None
     delay = min(backoff(options.retry_backoff, attempts, retry_after), MAX_WAIT_STEP)
     if retry_after is not None:

@@ -1,7 +1,9 @@
 """The messages between the coordinator and its worker processes, and how they travel.
 
 The coordinator sends a worker one :class:`Setup` first, then :class:`Start` and
-:class:`Cancel`; the worker answers each started job with one :class:`Done`. The messages of
+:class:`Cancel`; the worker answers each started job with one :class:`Done`, and sends an
+:class:`Alive` every ``Setup.heartbeat_s`` whatever it is doing, so that the coordinator can
+tell a worker that stopped answering from one that is busy. The messages of
 one turn of the event loop travel together, as one pickled list with a 4-byte length over the
 worker's stdin or stdout: one write and one read per turn, not per URL.
 
@@ -39,6 +41,8 @@ class Setup(NamedTuple):
     log_level: int
     """The coordinator's ``fetchall`` log level: with ``-v``, workers log retries and hops
     to the same standard error."""
+    heartbeat_s: float = 0.5
+    """How often the worker sends an :class:`Alive`."""
 
 
 class Start(NamedTuple):
@@ -62,9 +66,14 @@ class Done(NamedTuple):
     result: Result
 
 
-Message = Setup | Start | Cancel | Done
+class Alive(NamedTuple):
+    """A sign of life; it rides in the same frame as any :class:`Done` of that turn."""
+
+
+Message = Setup | Start | Cancel | Done | Alive
 """Every message; after its :class:`Setup`, a worker is sent only :data:`ToWorker`."""
 ToWorker = Start | Cancel
+FromWorker = Done | Alive
 
 
 class Outbox:

@@ -3,7 +3,9 @@
 Started by :class:`fetchall.transport.workers.WorkerPool` as
 ``python -c "from fetchall.transport.worker import main; main()"``; not with ``-m``, which
 would run this module as ``__main__``. A worker ends when its stdin closes, cancelling
-whatever it still runs.
+whatever it still runs. From its setup to its end it sends a heartbeat
+(:class:`fetchall.transport.wire.Alive`), also while it closes its connections: the
+coordinator kills a worker that goes silent.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from fetchall.process import collect_less_often
 from fetchall.saving import BodyStore
 from fetchall.transport.fetcher import Fetcher
 from fetchall.transport.wire import (
+    Alive,
     Cancel,
     Done,
     Message,
@@ -74,8 +77,19 @@ async def _serve_jobs(
     store = None
     if setup.save_directory is not None:
         store = BodyStore(setup.save_directory, root=setup.save_root)
-    async with Fetcher(setup.options, store, share=setup.share) as fetcher:
-        await _Jobs(fetcher, outbox).serve(first_jobs, reader)
+    async with asyncio.TaskGroup() as group:
+        beating = group.create_task(_send_heartbeats(outbox, setup.heartbeat_s))
+        try:
+            async with Fetcher(setup.options, store, share=setup.share) as fetcher:
+                await _Jobs(fetcher, outbox).serve(first_jobs, reader)
+        finally:
+            beating.cancel()
+
+
+async def _send_heartbeats(outbox: Outbox, every_s: float) -> None:
+    while True:
+        outbox.put(Alive())  # the first at once: the coordinator knows this worker is up
+        await asyncio.sleep(every_s)
 
 
 class _Jobs:

@@ -18,6 +18,11 @@ those of a one-process run:
 * Cancellation (``all``, ``first``, ``--max-failures``, a deadline, a signal): the coordinator's
   task for the job is cancelled like any other, and on its way out it tells the worker, which
   cancels its fetch and so closes the connection at once.
+* A worker that dies, or sends nothing for :data:`LOST_AFTER_S`
+  (:mod:`fetchall.transport.worker_handle`), is killed and gets no more jobs; each job it held
+  ends as ``worker_lost``, never tried again. The pool goes on with the processes left: their
+  shares of ``--limit`` (and of the ``--rate`` grid) stay what they were, so the run ends with
+  fewer requests in flight rather than with more in a process than its connection pool holds.
 """
 
 from __future__ import annotations
@@ -26,50 +31,27 @@ import asyncio
 import itertools
 import logging
 import sys
+import time
 from pathlib import PurePosixPath
 from types import TracebackType
 from typing import Self
 
-from fetchall.models import Job, Result
+from fetchall.models import ErrorKind, FetchError, Job, Result, result_for
 from fetchall.options import Options
 from fetchall.saving import BodyStore
 from fetchall.transport.fetcher import Fetcher
 from fetchall.transport.limits import Share, host_slots_for, shares_of
-from fetchall.transport.wire import Cancel, Done, Outbox, Setup, Start, read_frame
+from fetchall.transport.wire import Cancel, Setup, Start
 from fetchall.transport.worker import COMMAND
+from fetchall.transport.worker_handle import WorkerHandle
 from fetchall.urls import url_to_fetch
 
-
-class _Worker:
-    """The coordinator's handle on one worker process."""
-
-    def __init__(self, process: asyncio.subprocess.Process, limit: int) -> None:
-        self.process = process
-        self.limit = limit
-        self.load = 0
-        self.waiting: dict[int, asyncio.Future[Result]] = {}
-        self.outbox = Outbox(self._write)
-
-    def _write(self, data: bytes) -> None:
-        stdin = self.process.stdin
-        assert stdin is not None, "workers are started with a pipe on stdin"
-        # A Cancel may come after the pool has closed the pipe: the worker is ending anyway.
-        if not stdin.is_closing():
-            stdin.write(data)
-
-    async def receive(self) -> None:
-        """Hand each result to the task waiting for it, until the worker's output ends."""
-        assert self.process.stdout is not None
-        while (messages := await read_frame(self.process.stdout)) is not None:
-            for done in messages:
-                assert isinstance(done, Done), "a worker only ever answers with Done"
-                # None: the job was cancelled here while the worker finished it.
-                future = self.waiting.pop(done.id, None)
-                if future is not None:
-                    future.set_result(done.result)
-        # A job leaves ``waiting`` as its future is done or cancelled: these are all pending.
-        for future in self.waiting.values():
-            future.set_exception(RuntimeError("a fetchall worker process ended early"))
+LOST_AFTER_S = 10.0
+"""A worker that sends nothing for this long is lost. Not an option: tests lower it, for a
+pool with ``WorkerPool(lost_after_s=...)`` or, for a whole ``fetchall`` process, by setting
+this before the command runs."""
+HEARTBEAT_S = 0.5
+"""How often a worker sends a sign of life (less often than a fifth of the silence allowed)."""
 
 
 class _Here:
@@ -89,12 +71,22 @@ class WorkerPool:
     and ``--workers 2`` starts one interpreter, not two (each costs about 0.17 s of CPU).
     """
 
-    def __init__(self, options: Options, store: BodyStore | None, count: int) -> None:
+    def __init__(
+        self,
+        options: Options,
+        store: BodyStore | None,
+        count: int,
+        *,
+        lost_after_s: float | None = None,
+    ) -> None:
         self._options = options
         self._store = store
         self._count = count
+        self._lost_after_s = LOST_AFTER_S if lost_after_s is None else lost_after_s
         self._hosts = host_slots_for(options.per_host)
-        self._workers: list[_Worker] = []
+        self._workers: list[WorkerHandle] = []
+        self._ready: list[WorkerHandle] = []
+        """The workers not lost: only they get jobs."""
         self._here: _Here | None = None
         self._ids = itertools.count()
         self._group = asyncio.TaskGroup()
@@ -137,8 +129,16 @@ class WorkerPool:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
-        worker = _Worker(process, share.limit)
+        heartbeat_s = min(HEARTBEAT_S, self._lost_after_s / 5)
+        worker = WorkerHandle(
+            process,
+            share.limit,
+            lost_after_s=self._lost_after_s,
+            heartbeat_s=heartbeat_s,
+            on_lost=self._ready.remove,
+        )
         self._workers.append(worker)
+        self._ready.append(worker)
         store = self._store
         worker.outbox.put(
             Setup(
@@ -147,16 +147,16 @@ class WorkerPool:
                 None if store is None else store.root,
                 None if store is None else store.directory,
                 logging.getLogger("fetchall").getEffectiveLevel(),
+                heartbeat_s,
             )
         )
-        self._group.create_task(worker.receive())
+        self._group.create_task(worker.live())
 
     async def _stop_workers(self) -> None:
         for worker in self._workers:
-            worker.outbox.flush()  # the cancellations of this very turn go out first
-            assert worker.process.stdin is not None, "workers are started with a pipe on stdin"
-            worker.process.stdin.close()
+            worker.stop()
         for worker in self._workers:
+            # Bounded: a worker that does not end in time is killed (WorkerHandle.stop).
             await worker.process.wait()
 
     async def fetch(self, job: Job) -> Result:
@@ -178,7 +178,7 @@ class WorkerPool:
         here = self._here
         assert here is not None, "use WorkerPool as an async context manager"
         # Here first when as busy as the least busy worker: that costs no message.
-        worker = min(self._workers, key=lambda w: w.load / w.limit, default=None)
+        worker = min(self._ready, key=lambda w: w.load / w.limit, default=None)
         if worker is None or here.load / here.limit <= worker.load / worker.limit:
             here.load += 1
             try:
@@ -186,15 +186,31 @@ class WorkerPool:
             finally:
                 here.load -= 1
         job_id = next(self._ids)
-        future: asyncio.Future[Result] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[Result | None] = asyncio.get_running_loop().create_future()
         worker.waiting[job_id] = future
         worker.load += 1
+        started = time.monotonic()
         worker.outbox.put(Start(job_id, job, save_as))
         try:
-            return await future
+            result = await future
         except asyncio.CancelledError:
             worker.outbox.put(Cancel(job_id))
             raise
         finally:
             worker.load -= 1
             worker.waiting.pop(job_id, None)
+        return result if result is not None else _lost_with(worker, job, started)
+
+
+def _lost_with(worker: WorkerHandle, job: Job, started: float) -> Result:
+    """The result of ``job``, held by ``worker`` when it was lost.
+
+    The tries the worker made are not known here: ``attempts`` counts the one lost with it.
+    """
+    assert worker.lost_because is not None, "a job ends with None only when its worker is lost"
+    return result_for(
+        job,
+        error=FetchError(ErrorKind.WORKER_LOST, worker.lost_because),
+        attempts=1,
+        elapsed_ms=round((time.monotonic() - started) * 1000),
+    )

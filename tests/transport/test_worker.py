@@ -20,7 +20,16 @@ from yarl import URL
 from fetchall import Job, Options
 from fetchall.saving import BodyStore
 from fetchall.transport.limits import Share
-from fetchall.transport.wire import Cancel, Done, Message, Outbox, Setup, Start, read_frame
+from fetchall.transport.wire import (
+    Alive,
+    Cancel,
+    Done,
+    Message,
+    Outbox,
+    Setup,
+    Start,
+    read_frame,
+)
 from fetchall.transport.worker import serve
 
 
@@ -62,6 +71,30 @@ def setup(options: Options) -> Setup:
     return Setup(options, Share.whole(options), None, None, logging.WARNING)
 
 
+async def next_answers(answers: asyncio.StreamReader) -> list[Message] | None:
+    """The messages of the next frame that holds more than heartbeats; None at the end."""
+    while (frame := await asyncio.wait_for(read_frame(answers), 30)) is not None:
+        if messages := [message for message in frame if not isinstance(message, Alive)]:
+            return messages
+    return None
+
+
+def test_a_worker_sends_heartbeats_while_idle() -> None:
+    """A sign of life at once, and then every heartbeat_s, with no job to answer."""
+    pipes = Pipes()
+
+    async def main() -> list[list[Message]]:
+        answers = await pipes.answers()
+        async with asyncio.TaskGroup() as group:
+            group.create_task(serve(pipes.stdin, pipes.stdout))
+            pipes.outbox().put(setup(Options())._replace(heartbeat_s=0.01))
+            frames = [await asyncio.wait_for(read_frame(answers), 30) for _ in range(3)]
+            pipes.close_stdin()
+        return [frame for frame in frames if frame is not None]
+
+    assert asyncio.run(main()) == [[Alive()]] * 3
+
+
 async def until(server: FaultServer, predicate: Any) -> None:
     await asyncio.to_thread(server.wait_until, predicate, 30.0)
 
@@ -78,7 +111,7 @@ def test_answers_started_jobs_and_not_cancelled_ones(server: FaultServer) -> Non
             outbox.put(Start(1, Job(0, server.url("/ok"), "arg"), None))
             outbox.put(Start(2, Job(1, server.url("/hang"), "arg"), None))
             outbox.put(Start(3, Job(2, server.url("/hang"), "arg"), None))
-            first = await asyncio.wait_for(read_frame(answers), 30)
+            first = await next_answers(answers)
             assert first is not None
             await until(server, lambda s: s.in_flight == 2)
             outbox.put(Cancel(2))
@@ -86,7 +119,7 @@ def test_answers_started_jobs_and_not_cancelled_ones(server: FaultServer) -> Non
             await until(server, lambda s: s.disconnects == 1)
             pipes.close_stdin()  # the coordinator is done: job 3 is cancelled
             await until(server, lambda s: s.disconnects == 2)
-            last = await asyncio.wait_for(read_frame(answers), 30)
+            last = await next_answers(answers)
         assert serving.done()
         return first, last
 
@@ -115,7 +148,7 @@ def test_a_worker_saves_to_the_path_the_coordinator_claimed(
             options = Options()
             outbox.put(Setup(options, Share.whole(options), store.root, store.directory, 30))
             outbox.put(Start(7, Job(0, url, "arg"), save_as))
-            answer = await asyncio.wait_for(read_frame(answers), 30)
+            answer = await next_answers(answers)
             pipes.close_stdin()
         return answer
 

@@ -19,8 +19,10 @@ from support.cli import invoke
 from support.fault_server import FaultServer
 
 import fetchall
-from fetchall import ErrorKind
+from fetchall import ErrorKind, FetchError, Job, Options, Result
 from fetchall.cli.settings import AUTO_MIN_BYTES, auto_workers
+from fetchall.models import result_for
+from fetchall.transport.retrying import delay_before_next_try, is_retryable
 
 
 def comparable(report: fetchall.Report) -> list[dict[str, Any]]:
@@ -210,3 +212,22 @@ class TestAutoWorkers:
         big = tmp_path / "big.txt"
         big.write_bytes(b"http://example.com/some/page\n" * (AUTO_MIN_BYTES // 29 + 1))
         assert auto_workers((str(big),)) == len(os.sched_getaffinity(0))
+
+
+class TestWorkerLostKind:
+    """``worker_lost`` is a kind like the others: never tried again, read back from reports."""
+
+    def test_wait_never_tries_a_lost_job_again(self) -> None:
+        error = FetchError(ErrorKind.WORKER_LOST, "the worker process fetching it ended")
+        delay = delay_before_next_try(
+            Options(wait=60), 1, error, None, None, now=0.0, wait_until=60.0
+        )
+        assert delay is None
+        assert not is_retryable(error, None)
+
+    def test_a_merged_report_reads_it_back(self) -> None:
+        job = Job(3, "http://h/", "arg")
+        lost = result_for(job, error=FetchError(ErrorKind.WORKER_LOST, "gone"), attempts=1)
+        row = json.loads(json.dumps(lost.to_dict()))
+        assert row["error"] == {"kind": "worker_lost", "message": "gone"}
+        assert Result.from_dict(row) == lost
