@@ -15,13 +15,13 @@ import click
 from fetchall import process
 from fetchall.cli.console import Console
 from fetchall.cli.github import publish_to_github
-from fetchall.cli.logs import stderr_handler
 from fetchall.cli.output import Output
 from fetchall.cli.reports import ReportFiles
 from fetchall.cli.settings import Settings
 from fetchall.cli.signals import SignalsStopRun
 from fetchall.cli.status import ExitStatus, OneLineUsageError, exit_status
 from fetchall.inputs.reader import InputError, JobReader, open_sources
+from fetchall.transport.logs import stderr_handler
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable

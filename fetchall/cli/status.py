@@ -14,8 +14,6 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from fetchall.shown import for_terminal
-
 if TYPE_CHECKING:
     from fetchall.models import Summary
 
@@ -74,7 +72,9 @@ class OneLineErrorsCommand(click.Command):
             if not isinstance(exc, OneLineUsageError):
                 message += " (see fetchall --help)"
             # The message may quote the input (a file name, a check): made inert like any
-            # other line on a terminal or a CI log.
+            # other line on a terminal or a CI log. Imported here: --help needs none of it.
+            from fetchall.shown import for_terminal  # noqa: PLC0415
+
             click.echo(f"fetchall: error: {for_terminal(message)}", err=True)
             sys.exit(ExitStatus.USAGE)
         except click.ClickException as exc:

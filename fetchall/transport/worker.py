@@ -23,6 +23,7 @@ from fetchall.models import Job
 from fetchall.process import collect_less_often
 from fetchall.saving import BodyStore
 from fetchall.transport.fetcher import Fetcher
+from fetchall.transport.logs import stderr_handler
 from fetchall.transport.wire import (
     Alive,
     Cancel,
@@ -71,9 +72,7 @@ async def _serve_jobs(
 ) -> None:
     setup, *first_jobs = messages  # Starts put in the same turn share Setup's frame
     assert isinstance(setup, Setup), "the coordinator sends Setup first"
-    logging.basicConfig(
-        level=setup.log_level, format="fetchall: %(message)s", stream=sys.stderr, force=True
-    )
+    logging.basicConfig(level=setup.log_level, handlers=[stderr_handler(sys.stderr)], force=True)
     store = None
     if setup.save_directory is not None:
         store = BodyStore(setup.save_directory, root=setup.save_root)

@@ -152,6 +152,14 @@ def test_text_shows_the_escapes(url_file: Path, hostile: _HostileServer) -> None
     assert "-> /ok#\u200b#[add-mask]hidden\n" in stderr
 
 
+def test_worker_processes_log_inert_lines(url_file: Path, hostile: _HostileServer) -> None:
+    """Under --workers the retry lines come from worker processes: made inert the same way."""
+    status, _, stderr = _run(url_file, "--workers", "2", *_VERBOSE)
+    assert status == 1
+    _assert_inert(stderr)
+    assert f"retry 1/1 in 0.01 s: {hostile.url('/evil-503')} (HTTP 503 \\x1b[2J" in stderr
+
+
 def test_jsonl_with_an_undecodable_header_is_merged_back(
     url_file: Path, tmp_path: Path, hostile: _HostileServer
 ) -> None:

@@ -2,7 +2,8 @@
 
 The transport logs through :mod:`logging` with text a server chose (a reason phrase, a
 ``Location``); whatever a record holds, the line the handler writes is made inert here, once,
-for every logger, rather than at each call that logs.
+for every logger, rather than at each call that logs. The command and its worker processes
+both log through :func:`stderr_handler`.
 """
 
 from __future__ import annotations
