@@ -17,9 +17,10 @@ if TYPE_CHECKING:
     from fetchall.engine.stopping import Stopper, StopReason
     from fetchall.formats.groups import ErrorGroup
     from fetchall.inputs.sharding import Shard
-    from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary
+    from fetchall.models import ErrorKind, FetchError, Job, JobWarning, Mode, Result, Summary
     from fetchall.options import Options
     from fetchall.statuses import AcceptedStatuses
+    from fetchall.warn_on import WarnOn
 
 _EXPORTS = {
     "AcceptedStatuses": "fetchall.statuses",
@@ -38,6 +39,9 @@ _EXPORTS = {
     "Summary": "fetchall.models",
     "fetch_all": "fetchall.api",
     "stream": "fetchall.api",
+    # Warnings: a third outcome.
+    "JobWarning": "fetchall.models",
+    "WarnOn": "fetchall.warn_on",
 }
 
 __all__ = [
@@ -46,6 +50,7 @@ __all__ = [
     "ErrorKind",
     "FetchError",
     "Job",
+    "JobWarning",
     "Mode",
     "Options",
     "Report",
@@ -55,6 +60,7 @@ __all__ = [
     "StopReason",
     "Stopper",
     "Summary",
+    "WarnOn",
     "__version__",
     "fetch_all",
     "stream",

@@ -1,7 +1,8 @@
 """``junit``: a JUnit XML report, the format CI systems show as test results.
 
 One ``testsuite`` named ``fetchall``, one ``testcase`` per job named by its URL; a failure is a
-``failure`` element whose ``type`` is the error kind, a cancelled job is ``skipped``. The
+``failure`` element whose ``type`` is the error kind, a cancelled job is ``skipped``; a job that
+passed with warnings passes, and its ``system-out`` holds a ``warning: MESSAGE`` line for each. The
 informal schema CI tools follow is the one Jenkins and testmo.com document (testmoapp/junitxml).
 
 Each testcase points at the line it came from, in the attributes the CI readers use:
@@ -61,6 +62,8 @@ class JUnitFormat:
                 case.set("file", printable(where.group))
                 case.set("line", str(where.line))
             case.set("time", f"{result.elapsed_ms / 1000:.3f}")
+            if result.warnings is not None:  # a pass, with what to look at beside it
+                ET.SubElement(case, "system-out").text = warning_text(result)
             if result.error is None:
                 continue
             message = printable(result.error.message)
@@ -104,6 +107,16 @@ def failure_text(result: Result) -> str:
         lines.append(f"final_url: {result.final_url}")
     # A message of several lines (every failed check) keeps them.
     return "\n".join(part for line in lines for part in LINE_BREAK.split(printable_lines(line)))
+
+
+def warning_text(result: Result) -> str:
+    """The ``system-out`` of a testcase that passed with warnings: ``warning: MESSAGE`` each."""
+    assert result.warnings is not None
+    return "\n".join(
+        f"warning: {part}"
+        for warning in result.warnings
+        for part in LINE_BREAK.split(printable_lines(warning.message))
+    )
 
 
 def formatter(mode: Mode, context: FormatContext) -> JUnitFormat:

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from fetchall.formats import FormatContext
 from fetchall.formats.base import LINE_BREAK, printable_lines
-from fetchall.formats.groups import ErrorGroup, ErrorGroups
+from fetchall.formats.groups import ErrorGroup, ErrorGroups, WarningGroups
 from fetchall.formats.text import human_size, human_time
 from fetchall.models import ErrorKind, Mode, Result, Summary
 from fetchall.shown import printable
@@ -54,12 +54,14 @@ class MarkdownFormat:
         # Never more entries than could fit: memory stays bounded on a run of any size.
         self._keep = max_bytes // _SMALLEST_ENTRY
         self._errors = ErrorGroups(keep_urls=self._keep, keep_results=True)
+        self._warnings = WarningGroups(keep_urls=self._keep, keep_results=True)
         self._passed: list[Result] = []
         self._passed_count = 0
 
     def result(self, result: Result) -> str:
         """Nothing yet: the document is written whole at the end."""
         self._errors.add(result)
+        self._warnings.add(result)
         if result.ok:
             self._passed_count += 1
             if len(self._passed) < self._keep:
@@ -70,18 +72,22 @@ class MarkdownFormat:
         """The whole report, shorter than ``max_bytes`` in UTF-8."""
         groups = self._errors.groups()
         failures = [[_failure_entry(r) for r in _in_order(g.results)] for g in groups]
+        warned = self._warnings.groups()
+        warnings = [[_warning_entry(r) for r in _in_order(g.results)] for g in warned]
         passes = [_pass_entry(r) for r in _in_order(self._passed)]
         head = _heading(summary) + self._race_note(summary, groups)
         budget = self._max_bytes - 1 - _size(head) - _NOTE_RESERVE
         shown = _failures_that_fit(groups, failures, budget)
         table = _table(groups, failures, shown)
-        listed = _passes_that_fit(self._passed_count, passes, budget - _size(table))
+        budget -= _size(table)
+        warned_shown = _failures_that_fit(warned, warnings, budget, _WARNINGS_HEAD)
+        warning_table = _table(warned, warnings, warned_shown, _WARNINGS_HEAD) if warned else ""
+        listed = _passes_that_fit(self._passed_count, passes, budget - _size(warning_table))
         details = _details(self._passed_count, passes[:listed])
-        failed_out = sum(
-            g.count - min(shown, len(f)) for g, f in zip(groups, failures, strict=True)
-        )
-        note = _left_out_note(failed_out, self._passed_count - listed, self._max_bytes)
-        return head + table + note + details
+        failed_out = _left_out(groups, failures, shown)
+        warned_out = _left_out(warned, warnings, warned_shown)
+        note = _left_out_note(failed_out, self._passed_count - listed, self._max_bytes, warned_out)
+        return head + table + warning_table + note + details
 
     def _race_note(self, summary: Summary, groups: list[ErrorGroup]) -> str:
         # The text format hides a won race's failures; a report of the whole run lists them,
@@ -126,8 +132,11 @@ def _escape_line(line: str) -> str:
 
 def _heading(summary: Summary) -> str:
     mark = "✅" if summary.succeeded else "❌"
+    if summary.warnings and not summary.failed:
+        mark = "⚠️"
+    warned = f" ({summary.warnings} with warnings)" if summary.warnings else ""
     return (
-        f"## {mark} fetchall: {summary.ok} ok, {summary.failed} failed,"
+        f"## {mark} fetchall: {summary.ok} ok{warned}, {summary.failed} failed,"
         f" {summary.cancelled} cancelled in {summary.elapsed_s:.2f} s\n\n"
     )
 
@@ -148,9 +157,24 @@ def _failure_entry(result: Result) -> str:
     return entry
 
 
+def _warning_entry(result: Result) -> str:
+    assert result.warnings is not None
+    message = "; ".join(warning.message for warning in result.warnings)
+    if len(message) > _MAX_MESSAGE_CHARS:
+        message = message[:_MAX_MESSAGE_CHARS] + "…"
+    return f"{markdown_url(result.url, in_table=True)} {markdown_text(result.source)}: " + (
+        markdown_text(message)
+    )
+
+
+def _left_out(groups: list[ErrorGroup], entries: list[list[str]], shown: int) -> int:
+    return sum(g.count - min(shown, len(e)) for g, e in zip(groups, entries, strict=True))
+
+
 def _pass_entry(result: Result) -> str:
     return (
-        f"{markdown_url(result.url)} {markdown_text(result.source)}: {result.status},"
+        f"{markdown_url(result.url)} {markdown_text(result.source)}:"
+        f" {'no response' if result.status is None else result.status},"
         f" {human_size(result.bytes)}, {human_time(result.elapsed_ms)}"
     )
 
@@ -171,20 +195,28 @@ def _row(group: ErrorGroup, entries: Sequence[str]) -> str:
     return f"| {group.kind.value} | {detail} | {group.count} | {_BREAK.join(cells)} |\n"
 
 
-def _table(groups: list[ErrorGroup], failures: list[list[str]], shown: int) -> str:
+_TABLE_HEAD = "| Kind | Status or check | Count | URLs |\n| --- | --- | ---: | --- |\n"
+_WARNINGS_HEAD = "### ⚠️ Warnings\n\n" + _TABLE_HEAD
+
+
+def _table(
+    groups: list[ErrorGroup], failures: list[list[str]], shown: int, head: str = _TABLE_HEAD
+) -> str:
     if not groups:
         return "No failures.\n\n"
     rows = "".join(_row(g, f[:shown]) for g, f in zip(groups, failures, strict=True))
-    return "| Kind | Status or check | Count | URLs |\n| --- | --- | ---: | --- |\n" + rows + "\n"
+    return head + rows + "\n"
 
 
-def _failures_that_fit(groups: list[ErrorGroup], failures: list[list[str]], budget: int) -> int:
+def _failures_that_fit(
+    groups: list[ErrorGroup], failures: list[list[str]], budget: int, head: str = _TABLE_HEAD
+) -> int:
     """The most URLs each group may list for the table to fit in ``budget`` bytes."""
     costs = [
         list(itertools.accumulate((_size(e) + len(_BREAK) for e in f), initial=0)) for f in failures
     ]
     # Every row counted with its "… and N more", so the size only grows with the share.
-    fixed = _size(_table(groups, [[] for _ in groups], 0)) + len(_BREAK) * len(groups)
+    fixed = _size(_table(groups, [[] for _ in groups], 0, head)) + len(_BREAK) * len(groups)
 
     def size(share: int) -> int:
         return fixed + sum(c[min(share, len(c) - 1)] for c in costs)
@@ -215,11 +247,13 @@ def _details(count: int, entries: list[str]) -> str:
     return f"<details><summary>{count} passed</summary>\n\n{''.join(lines)}\n</details>\n"
 
 
-def _left_out_note(failures: int, passes: int, max_bytes: int) -> str:
-    if failures == passes == 0:
+def _left_out_note(failures: int, passes: int, max_bytes: int, warned: int = 0) -> str:
+    if failures == passes == warned == 0:
         return ""
+    with_warnings = f", {warned} with warnings" if warned else ""
     return (
-        f"This report leaves out {failures} failed and {passes} passed URLs to stay under"
+        f"This report leaves out {failures} failed{with_warnings} and {passes} passed URLs"
+        " to stay under"
         f" {max_bytes:,} bytes; the json and junit reports list every one.\n\n"
     )
 
