@@ -302,3 +302,11 @@ def test_a_check_that_is_no_check_is_refused_when_read_back() -> None:
     data["checks"] = [{"check": "warn:nope=1", "ok": False, "message": "?"}]
     with pytest.raises(ValueError, match="not a check: 'warn:nope=1'"):
         Result.from_dict(data)
+
+
+def test_a_warning_from_the_server_reaches_the_terminal_inert() -> None:
+    # A reason phrase is the server's text: its escape sequences must not reach a terminal.
+    hostile = JobWarning(ErrorKind.HTTP_STATUS, None, "HTTP 503 \x1b[2J\x1b]0;title\x07")
+    formatter = Format.TEXT.formatter(Mode.INDEPENDENT)
+    line = formatter.result(warned("https://x.example/", 0, hostile, status=503))
+    assert line == "WARN  503  HTTP 503 \ufffd[2J\ufffd]0;title\ufffd  https://x.example/\n"
