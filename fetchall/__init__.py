@@ -18,9 +18,10 @@ if TYPE_CHECKING:
     from fetchall.formats.groups import ErrorGroup
     from fetchall.headers import HeaderFor
     from fetchall.inputs.sharding import Shard
-    from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, Summary
+    from fetchall.models import ErrorKind, FetchError, Job, JobWarning, Mode, Result, Summary
     from fetchall.options import Options
     from fetchall.statuses import AcceptedStatuses
+    from fetchall.warn_on import WarnOn
 
 _EXPORTS = {
     "AcceptedStatuses": "fetchall.statuses",
@@ -40,6 +41,9 @@ _EXPORTS = {
     "Summary": "fetchall.models",
     "fetch_all": "fetchall.api",
     "stream": "fetchall.api",
+    # Warnings: a third outcome.
+    "JobWarning": "fetchall.models",
+    "WarnOn": "fetchall.warn_on",
 }
 
 __all__ = [
@@ -49,6 +53,7 @@ __all__ = [
     "FetchError",
     "HeaderFor",
     "Job",
+    "JobWarning",
     "Mode",
     "Options",
     "Report",
@@ -58,6 +63,7 @@ __all__ = [
     "StopReason",
     "Stopper",
     "Summary",
+    "WarnOn",
     "__version__",
     "fetch_all",
     "stream",

@@ -81,6 +81,22 @@ class FetchError:
 
 
 @dataclass(frozen=True, slots=True)
+class JobWarning:
+    """Why a job that succeeded still deserves a look: a failed ``warn:`` check, or a failure
+    of a kind ``--warn-on`` names, turned into a warning."""
+
+    kind: ErrorKind
+    """``expectation`` or ``http_status`` for a ``warn:`` check; the failure's kind otherwise."""
+    check: str | None
+    """The ``warn:`` check as written, or None for a ``--warn-on`` kind."""
+    message: str
+
+    def to_dict(self) -> dict[str, str | None]:
+        """The JSON shape of a warning: ``{"kind", "check", "message"}``."""
+        return {"kind": self.kind.value, "check": self.check, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """What happened to one job. ``ok`` is true exactly when ``error`` is None."""
 
@@ -103,6 +119,8 @@ class Result:
     error: FetchError | None
     checks: tuple[CheckOutcome, ...] | None = None
     """How each check went, defaults first, or None for a job without checks."""
+    warnings: tuple[JobWarning, ...] | None = None
+    """For a job that succeeded with warnings, each one; None for every other job."""
 
     def __reduce__(self) -> tuple[type[Result], tuple[Any, ...]]:
         # Results come back from worker processes by the thousand (see Job.__reduce__).
@@ -111,7 +129,7 @@ class Result:
             (
                 self.url, self.index, self.source, self.ok, self.status, self.final_url,
                 self.bytes, self.elapsed_ms, self.attempts, self.content_type, self.saved_to,
-                self.error, self.checks,
+                self.error, self.checks, self.warnings,
             ),
         )  # fmt: skip
 
@@ -129,7 +147,11 @@ class Result:
     def first_failed_check(self) -> str | None:
         """The text of the first check that did not pass (what ``expectation`` groups are
         split by), or None."""
-        return next((outcome.check for outcome in self.checks or () if not outcome.ok), None)
+        failed = [outcome for outcome in self.checks or () if not outcome.ok]
+        # A failed warn: check is not what failed the job, unless --strict made it plain.
+        failing = next((outcome for outcome in failed if not outcome.warn), None)
+        failing = failing or next(iter(failed), None)
+        return None if failing is None else failing.check
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of a result, with the fields in the documented order."""
@@ -147,11 +169,14 @@ class Result:
             "saved_to": self.saved_to,
             "error": None if self.error is None else self.error.to_dict(),
             "checks": None if self.checks is None else [c.to_dict() for c in self.checks],
+            "warnings": None if self.warnings is None else [w.to_dict() for w in self.warnings],
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         """Rebuild a result from its JSON object (used to merge shard reports)."""
+        from fetchall.result_dicts import outcomes_from, warnings_from  # noqa: PLC0415
+
         error = data.get("error")
         return cls(
             url=str(data["url"]),
@@ -168,26 +193,9 @@ class Result:
             error=None
             if error is None
             else FetchError(ErrorKind(error["kind"]), str(error["message"])),
-            checks=None if data.get("checks") is None else _outcomes_from(data["checks"]),
+            checks=None if data.get("checks") is None else outcomes_from(data["checks"]),
+            warnings=None if data.get("warnings") is None else warnings_from(data["warnings"]),
         )
-
-
-def _outcomes_from(items: list[dict[str, Any]]) -> tuple[CheckOutcome, ...]:
-    from fetchall.checks import CheckKey, CheckOutcome  # noqa: PLC0415 (only reports with checks)
-
-    def key_of(text: str) -> CheckKey:
-        # A check's text starts with its key word: ``status=200``, ``header:X~y``.
-        key = CheckKey.named(text[: len(text) - len(text.lstrip("abcdefghijklmnopqrstuvwxyz"))])
-        if key is None:
-            raise ValueError(f"not a check: {text!r}")
-        return key
-
-    return tuple(
-        CheckOutcome(
-            str(item["check"]), bool(item["ok"]), str(item["message"]), key_of(item["check"])
-        )
-        for item in items
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,11 +218,12 @@ def result_for(
     attempts: int = 0,
     elapsed_ms: int = 0,
     checks: tuple[CheckOutcome, ...] | None = None,
+    warnings: tuple[JobWarning, ...] | None = None,
 ) -> Result:
     """The one way a :class:`Result` is built: ``ok`` exactly when there is no ``error``.
 
     A failure may still carry the response it saw (an ``http_status`` or ``too_large``);
-    a saved body is only ever reported for a success.
+    a saved body is only ever reported for a success. ``warnings`` go with a success only.
     """
     if checks is None and job.checks:
         checks = _not_judged(job.checks)
@@ -233,12 +242,13 @@ def result_for(
             saved_to=None,
             error=error,
             checks=checks,
+            warnings=warnings,
         )
     # The same fields, positional: this runs once per request, and keywords cost 0.37 µs more.
     return Result(
         redact(job.url), job.index, job.source, error is None, response.status,
         response.final_url, response.bytes, elapsed_ms, attempts, response.content_type,
-        response.saved_to if error is None else None, error, checks,
+        response.saved_to if error is None else None, error, checks, warnings,
     )  # fmt: skip
 
 
@@ -247,7 +257,8 @@ def _not_judged(checks: tuple[Check, ...]) -> tuple[CheckOutcome, ...]:
     from fetchall.checks import CheckOutcome  # noqa: PLC0415 (only jobs with checks)
 
     return tuple(
-        CheckOutcome(check.text, False, "not judged: no response", check.key) for check in checks
+        CheckOutcome(check.text, False, "not judged: no response", check.key, check.warn)
+        for check in checks
     )
 
 
@@ -260,6 +271,8 @@ class Summary:
     failed: int
     cancelled: int
     elapsed_s: float
+    warnings: int = 0
+    """Of the ``ok`` jobs, those that succeeded with a warning."""
 
     @property
     def total(self) -> int:
@@ -283,4 +296,5 @@ class Summary:
             "cancelled": self.cancelled,
             "total": self.total,
             "elapsed_s": round(self.elapsed_s, 3),
+            "warnings": self.warnings,
         }

@@ -19,6 +19,7 @@ from fetchall.statuses import AcceptedStatuses
 
 if TYPE_CHECKING:
     from fetchall.checks import Check
+    from fetchall.warn_on import WarnOn
 
 DEFAULT_USER_AGENT = f"fetchall/{__version__}"
 
@@ -85,6 +86,12 @@ class Options:
     operator replaces one of these."""
     workers: int = 1
     """Processes that fetch; more than one spreads the CPU work over cores."""
+    # Warnings: a third outcome.
+    warn_on: WarnOn | None = None
+    """Final failures (after retries and ``wait``) that succeed with a warning instead
+    (``--warn-on``); build it with ``WarnOn.parse("timeout,429")``."""
+    strict: bool = False
+    """No warning tier: ``warn:`` checks are plain checks and ``warn_on`` is ignored."""
 
     @property
     def may_retry(self) -> bool:
@@ -116,6 +123,16 @@ class Options:
             raise ValueError("header_for takes HeaderFor values: HeaderFor.parse(pattern, header)")
         if not self.method or not self.method.isalpha():
             raise ValueError(f"{self.method!r} is not an HTTP method like GET or HEAD")
+        _check_warn_on(self.warn_on)
+
+
+def _check_warn_on(warn_on: object) -> None:
+    if warn_on is None:
+        return
+    from fetchall.warn_on import WarnOn  # noqa: PLC0415 (start-up: only when asked)
+
+    if not isinstance(warn_on, WarnOn):
+        raise ValueError(f"warn_on must be a WarnOn, e.g. WarnOn.parse('timeout'), not {warn_on!r}")
 
 
 def _at_least(name: str, value: int | None, low: int) -> None:

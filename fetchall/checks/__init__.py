@@ -29,6 +29,7 @@ from fetchall.checks.verdict import (
     needs_cert,
     needs_headers,
     plan_of,
+    warnings_of,
 )
 
 __all__ = [
@@ -52,4 +53,5 @@ __all__ = [
     "plan_of",
     "render_check",
     "split_line",
+    "warnings_of",
 ]

@@ -40,27 +40,33 @@ _NOT_KEPT = "no body to read (it was not kept)"
 
 
 def judge(
-    checks: Iterable[Check], observed: Observed, now: datetime | None = None
+    checks: Iterable[Check],
+    observed: Observed,
+    now: datetime | None = None,
+    *,
+    strict: bool = False,
 ) -> tuple[CheckOutcome, ...]:
-    """One outcome per check, in order. ``now`` (timezone-aware) dates ``cert`` checks."""
-    reading = _Reading(observed, now or datetime.now(UTC))
+    """One outcome per check, in order. ``now`` (timezone-aware) dates ``cert`` checks;
+    ``strict`` (``--strict``) judges ``warn:`` checks as plain ones."""
+    reading = _Reading(observed, now or datetime.now(UTC), strict=strict)
     return tuple(reading.outcome(check) for check in checks)
 
 
 class _Reading:
     """One response being judged: keeps its decoded body and parsed JSON between checks."""
 
-    __slots__ = ("_json", "_text", "now", "seen")
+    __slots__ = ("_json", "_text", "now", "seen", "strict")
 
-    def __init__(self, seen: Observed, now: datetime) -> None:
+    def __init__(self, seen: Observed, now: datetime, *, strict: bool) -> None:
         self.seen = seen
         self.now = now
+        self.strict = strict
         self._text: str | None = None
         self._json: tuple[bool, Any] | None = None  # (parsed, data or why not)
 
     def outcome(self, check: Check) -> CheckOutcome:
         ok, message = _JUDGES[check.key](self, check)
-        return CheckOutcome(check.text, ok, message, check.key)
+        return CheckOutcome(check.text, ok, message, check.key, check.warn and not self.strict)
 
     def text(self) -> str | None:
         if self._text is None and self.seen.body is not None:

@@ -90,6 +90,10 @@ Expected = AcceptedStatuses | Matcher | JsonScalar
 """VALUE parsed for its key; see :attr:`Check.expected`."""
 
 
+WARN_PREFIX = "warn:"
+"""What turns any check into a warning check: ``warn:time<800ms``."""
+
+
 class CheckSyntaxError(ValueError):
     """A check that does not parse; the message names the token and what is wrong with it."""
 
@@ -123,6 +127,8 @@ class Check:
     ``time``; whole days (int) for ``cert``; a :data:`JsonScalar` for the other ``json`` ops."""
     path: ParsedResult | None = field(default=None, compare=False, repr=False)
     """The compiled JMESPath expression of a ``json`` check, else None."""
+    warn: bool = False
+    """Written ``warn:CHECK``: failing it gives the job a warning, not a failure."""
 
     def __str__(self) -> str:
         return self.text

@@ -54,6 +54,8 @@ class CheckOutcome:
     """What was seen, without the check's text, e.g. ``not found`` or ``took 1.21 s``."""
     key: CheckKey
     """The check's key: a failed ``status`` check makes an ``http_status`` failure."""
+    warn: bool = False
+    """A ``warn:`` check (not under ``--strict``): failing it warns, it does not fail the job."""
 
     def to_dict(self) -> dict[str, object]:
         """The JSON object of a result's ``checks`` list: ``{"check", "ok", "message"}``."""

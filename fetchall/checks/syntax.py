@@ -13,6 +13,7 @@ import functools
 import re
 
 from fetchall.checks.model import (
+    WARN_PREFIX,
     Check,
     CheckKey,
     CheckSyntaxError,
@@ -76,12 +77,16 @@ def _checks_of(rest: str) -> tuple[Check, ...]:
 
 def _scan_check(line: str, start: int) -> tuple[Check, int]:
     """The check that starts at ``start`` and the position just after it."""
-    key_word = _KEY_WORD.match(line, start)
+    warn = line.startswith(WARN_PREFIX, start)
+    key_start = start + len(WARN_PREFIX) if warn else start
+    key_word = _KEY_WORD.match(line, key_start)
     assert key_word is not None  # the pattern matches the empty string
     pos = key_word.end()
     key = CheckKey.named(key_word[0])
     if key is None:
         what = f"unknown key {key_word[0]!r}" if key_word[0] else "missing key"
+        if warn:
+            what = f"{WARN_PREFIX} must be followed by a check: {what}"
         raise _error(line, start, pos, f"{what}; keys are {_KEY_LIST}")
     argument = None
     if (name := key.argument) is not None:
@@ -108,7 +113,7 @@ def _scan_check(line: str, start: int) -> tuple[Check, int]:
         path = compile_path(argument) if key is CheckKey.JSON and argument is not None else None
     except ValueError as exc:
         raise CheckSyntaxError(text, str(exc)) from None
-    return Check(key, op, value, text, argument, expected, path), pos
+    return Check(key, op, value, text, argument, expected, path, warn), pos
 
 
 def _scan_part(

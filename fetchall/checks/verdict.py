@@ -12,6 +12,7 @@ from typing import Literal, NamedTuple
 
 from fetchall.checks.model import Check, CheckKey
 from fetchall.checks.outcome import CheckOutcome
+from fetchall.models import ErrorKind, JobWarning
 from fetchall.statuses import AcceptedStatuses
 
 FailureKind = Literal["http_status", "expectation"]
@@ -37,10 +38,10 @@ def needs_cert(checks: Iterable[Check]) -> bool:
 
 def failure_kind(outcomes: Iterable[CheckOutcome]) -> FailureKind | None:
     """``http_status`` if a ``status`` check failed, else ``expectation`` if any check failed,
-    else None (every check passed)."""
+    else None (every check passed). A ``warn:`` check never fails the job."""
     kind: FailureKind | None = None
     for outcome in outcomes:
-        if not outcome.ok:
+        if not outcome.ok and not outcome.warn:
             if outcome.key is CheckKey.STATUS:
                 return "http_status"
             kind = "expectation"
@@ -50,7 +51,22 @@ def failure_kind(outcomes: Iterable[CheckOutcome]) -> FailureKind | None:
 def failure_message(outcomes: Iterable[CheckOutcome]) -> str:
     """Every failed check and what was seen, in order, joined with ``; `` (empty if none):
     ``body~Welcome: not found; time<800ms: took 1.21 s``."""
-    return "; ".join(str(outcome) for outcome in outcomes if not outcome.ok)
+    return "; ".join(str(outcome) for outcome in outcomes if not outcome.ok and not outcome.warn)
+
+
+def warnings_of(outcomes: Iterable[CheckOutcome]) -> tuple[JobWarning, ...] | None:
+    """One warning per failed ``warn:`` check, in order (``http_status`` for a ``status``
+    check, else ``expectation``), or None when every ``warn:`` check passed."""
+    warnings = tuple(
+        JobWarning(
+            ErrorKind.HTTP_STATUS if outcome.key is CheckKey.STATUS else ErrorKind.EXPECTATION,
+            outcome.check,
+            str(outcome),
+        )
+        for outcome in outcomes
+        if outcome.warn and not outcome.ok
+    )
+    return warnings or None
 
 
 class CheckPlan(NamedTuple):
@@ -60,7 +76,8 @@ class CheckPlan(NamedTuple):
     headers: bool
     cert: bool
     statuses: tuple[AcceptedStatuses, ...]
-    """The sets of the ``status`` checks (all must hold); empty means ``--accept`` decides."""
+    """The sets of the ``status`` checks (all must hold); empty means ``--accept`` decides.
+    A ``warn:status`` check is not among them: it warns, and leaves success to the others."""
 
     def accepts(self, status: int, accept: AcceptedStatuses) -> bool:
         """Whether ``status`` counts as success: every ``status`` check's set holds it, or, for
@@ -70,14 +87,15 @@ class CheckPlan(NamedTuple):
         return all(status in statuses for statuses in self.statuses)
 
 
-_PLANS: dict[int, tuple[tuple[Check, ...], CheckPlan]] = {}
+_PLANS: dict[tuple[int, bool], tuple[tuple[Check, ...], CheckPlan]] = {}
 _MOST_PLANS = 1024
 
 
-def plan_of(checks: tuple[Check, ...]) -> CheckPlan:
-    """The :class:`CheckPlan` of ``checks``. Jobs share their checks tuples (one per distinct
-    line tail, one for the ``--expect`` defaults), so the answer is kept by the tuple itself."""
-    known = _PLANS.get(id(checks))
+def plan_of(checks: tuple[Check, ...], *, strict: bool = False) -> CheckPlan:
+    """The :class:`CheckPlan` of ``checks`` (``strict``: ``warn:`` checks as plain ones). Jobs
+    share their checks tuples (one per distinct line tail, one for the ``--expect`` defaults),
+    so the answer is kept by the tuple itself."""
+    known = _PLANS.get((id(checks), strict))
     if known is not None and known[0] is checks:
         return known[1]
     plan = CheckPlan(
@@ -87,11 +105,13 @@ def plan_of(checks: tuple[Check, ...]) -> CheckPlan:
         statuses=tuple(
             check.expected
             for check in checks
-            if check.key is CheckKey.STATUS and isinstance(check.expected, AcceptedStatuses)
+            if check.key is CheckKey.STATUS
+            and isinstance(check.expected, AcceptedStatuses)
+            and (strict or not check.warn)
         ),
     )
     if len(_PLANS) >= _MOST_PLANS:
         _PLANS.clear()
     # The tuple is kept with its plan, so its id cannot be reused by another while here.
-    _PLANS[id(checks)] = (checks, plan)
+    _PLANS[id(checks), strict] = (checks, plan)
     return plan

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from fetchall.headers import HeaderFor
     from fetchall.inputs.reader import Shard
     from fetchall.statuses import AcceptedStatuses
+    from fetchall.warn_on import WarnOn
 
 # click makes a type of a plain function (its name, upper-cased, is the metavar shown in
 # --help) and turns the ValueError it raises into a usage error with the error's message.
@@ -31,6 +32,13 @@ def codes(text: str) -> AcceptedStatuses:
     from fetchall.statuses import AcceptedStatuses  # noqa: PLC0415 (import-light --help)
 
     return AcceptedStatuses.parse(text)
+
+
+def warn_on(text: str) -> WarnOn:
+    """``--warn-on``: error kinds and statuses, ``timeout,429,500-599``."""
+    from fetchall.warn_on import WarnOn  # noqa: PLC0415 (import-light --help)
+
+    return WarnOn.parse(text)
 
 
 def size(text: str) -> int:

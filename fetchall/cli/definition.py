@@ -118,6 +118,20 @@ POSITIVE_SECONDS = click.FloatRange(min=0, min_open=True)
     "A line's own check with the same key and operator replaces it.",
 )
 @click.option(
+    "--warn-on",
+    envvar="FETCHALL_WARN_ON",
+    type=argtypes.warn_on,
+    metavar="LIST",
+    show_default="none",
+    help="Final failures that only warn: kinds and statuses, e.g. timeout,429,500-599.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    show_default="off",
+    help="No warnings: warn: checks are plain checks and --warn-on is ignored.",
+)
+@click.option(
     "--max-redirects", type=click.IntRange(min=0), default=10, help="Redirects to follow."
 )
 @click.option("-X", "--method", type=argtypes.HttpMethod(), default="GET", help="HTTP method.")

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 
 
 def publish_to_github(formatter: Formatter, summary: Summary, environ: Mapping[str, str]) -> None:
-    """Append ``ok=``, ``failed=``, ``cancelled=``, ``total=`` to ``$GITHUB_OUTPUT`` whatever
-    the format, and, for ``--format github``, the markdown report to ``$GITHUB_STEP_SUMMARY``;
-    each only when its variable is set.
+    """Append ``ok=``, ``failed=``, ``cancelled=``, ``total=`` and ``warnings=`` to
+    ``$GITHUB_OUTPUT`` whatever the format, and, for ``--format github``, the markdown report
+    to ``$GITHUB_STEP_SUMMARY``; each only when its variable is set.
 
     Appended, never overwritten: earlier steps (and earlier runs in this step) wrote there too.
     """

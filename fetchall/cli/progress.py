@@ -31,7 +31,7 @@ def _unknown() -> int | None:
 
 class Progress:
     """A status line: ``[120/1000 12%] 85.3/s  2 failed  ETA 11s``, or ``[120 done] …`` while
-    the total is not known.
+    the total is not known; ``1 warned`` follows the failures once a job has a warning.
 
     ``total`` is asked at each drawing; it answers None while the total is not known.
     """
@@ -50,6 +50,7 @@ class Progress:
         self._clock = clock
         self._done = 0
         self._failed = 0
+        self._warned = 0
         self._started = clock()
         self._drawn_at = -math.inf
         self._shown = False
@@ -59,6 +60,7 @@ class Progress:
         """Count a result; redraw at most ten times a second."""
         self._done += 1
         self._failed += result.failed
+        self._warned += result.warnings is not None
         now = self._clock()
         if now - self._drawn_at >= _REDRAW_EVERY:
             self.draw(now)
@@ -71,6 +73,9 @@ class Progress:
         failed = f"{self._failed} failed"
         if self._color and self._failed:
             failed = f"\x1b[31m{failed}\x1b[0m"
+        if self._warned:  # only once there is one: a run without warnings reads as before
+            warned = f"{self._warned} warned"
+            failed += f"  \x1b[33m{warned}\x1b[0m" if self._color else f"  {warned}"
         total = self._total()
         if total is None:
             return f"[{self._done} done] {rate:.1f}/s  {failed}"

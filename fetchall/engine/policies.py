@@ -45,11 +45,15 @@ class Counts:
         self.ok = 0
         self.failed = 0
         self.cancelled = 0
+        self.warnings = 0
+        """Of the ok, those with a warning."""
 
     def add(self, result: Result) -> None:
         """Count one reported result."""
         if result.ok:
             self.ok += 1
+            if result.warnings is not None:
+                self.warnings += 1
         elif result.cancelled:
             self.cancelled += 1
         else:

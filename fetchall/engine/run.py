@@ -90,6 +90,7 @@ class Run:
             failed=policy.counts.failed,
             cancelled=policy.counts.cancelled,
             elapsed_s=time.monotonic() - started,
+            warnings=policy.counts.warnings,
         )
 
     async def _by_mode(self, jobs: AsyncIterator[Job], source: JobSource) -> Policy:

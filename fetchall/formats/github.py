@@ -3,7 +3,8 @@
 Standard output gets one ``::error`` workflow command per failure, at most
 :data:`MAX_ANNOTATIONS` (GitHub shows no more than ten error annotations of a step), then a
 ``::notice::`` saying how many more failures the job summary holds, then the grouped error
-report and summary line of the ``text`` format::
+report and summary line of the ``text`` format. A job that succeeded with a warning gets a
+``::warning`` line, ten at most counted apart from the errors, then its own ``::notice::``::
 
     ::error file=urls.txt,line=3,title=fetchall 404::HTTP 404 Not Found https://example.com/x
     ::error title=fetchall timeout::timed out after 30.0 s https://slow.example/
@@ -28,7 +29,7 @@ from collections.abc import Iterable
 
 from fetchall.formats import FormatContext
 from fetchall.formats.base import RaceFilter
-from fetchall.formats.groups import ErrorGroups
+from fetchall.formats.groups import ErrorGroups, WarningGroups
 from fetchall.formats.markdown import MAX_BYTES, MarkdownFormat
 from fetchall.formats.sources import Origin, parse_source, workspace_path
 from fetchall.formats.text import MAX_URLS_PER_GROUP, error_report
@@ -65,6 +66,7 @@ def github_outputs(summary: Summary) -> str:
     return (
         f"ok={summary.ok}\nfailed={summary.failed}\n"
         f"cancelled={summary.cancelled}\ntotal={summary.total}\n"
+        f"warnings={summary.warnings}\n"
     )
 
 
@@ -87,32 +89,40 @@ class GitHubFormat:
         self._color = color
         self._filter = RaceFilter(mode)
         self._errors = ErrorGroups(keep_urls=MAX_URLS_PER_GROUP)
+        self._warnings = WarningGroups(keep_urls=MAX_URLS_PER_GROUP)
         self._summary = MarkdownFormat(mode)
-        self._annotated = 0
-        self._not_annotated = 0
+        # Errors and warnings each get their ten: a page of warnings hides no failure.
+        self._annotated = {"error": 0, "warning": 0}
+        self._not_annotated = {"error": 0, "warning": 0}
 
     def result(self, result: Result) -> str:
-        """An ``::error`` line for a failure this mode shows now, while fewer than ten are out."""
+        """An ``::error`` line for a failure this mode shows now, or a ``::warning`` line for
+        a success with a warning, while fewer than ten of its command are out."""
         self._errors.add(result)
+        self._warnings.add(result)
         self._summary.result(result)
         return self._annotate(self._filter.shown_on_arrival(result))
 
     def end(self, summary: Summary) -> str:
-        """A lost race's annotations, the notice of the failures left unannotated, then the
-        grouped error report and the summary line."""
+        """A lost race's annotations, the notices of the failures and warnings left
+        unannotated, then the grouped error and warning report and the summary line."""
         lines = self._annotate(self._filter.shown_at_end())
-        if self._not_annotated:
-            more = self._not_annotated
-            lines += workflow_command(
-                "notice",
-                escape_data(
-                    f"fetchall: {more} more {'failure' if more == 1 else 'failures'} not"
-                    f" annotated (at most {MAX_ANNOTATIONS} are); the job summary lists them"
-                ),
-                {},
-            )
+        for command, one, many in (
+            ("error", "failure", "failures"),
+            ("warning", "warning", "warnings"),
+        ):
+            if more := self._not_annotated[command]:
+                lines += workflow_command(
+                    "notice",
+                    escape_data(
+                        f"fetchall: {more} more {one if more == 1 else many} not annotated"
+                        f" (at most {MAX_ANNOTATIONS} are); the job summary lists them"
+                    ),
+                    {},
+                )
         # Every outside text in the report is inert already (the text format's lines).
-        return lines + error_report(self._errors, summary, color=self._color)
+        report = error_report(self._errors, summary, color=self._color, warnings=self._warnings)
+        return lines + report
 
     def step_summary(self, summary: Summary, *, max_bytes: int = MAX_BYTES) -> str:
         """The markdown report of the run, for the file ``GITHUB_STEP_SUMMARY`` names, in
@@ -120,9 +130,16 @@ class GitHubFormat:
         return self._summary.end(summary, max_bytes=max_bytes)
 
     def annotation(self, result: Result) -> str:
-        """The ``::error`` line for one failure."""
+        """The ``::error`` line for one failure, the ``::warning`` line for one success with a
+        warning (by its first warning, every warning's message in it)."""
+        if result.warnings is not None:
+            first = result.warnings[0]
+            message = "; ".join(warning.message for warning in result.warnings)
+            return self._command("warning", result, first.kind, message)
         assert result.error is not None
-        kind = result.error.kind
+        return self._command("error", result, result.error.kind, result.error.message)
+
+    def _command(self, command: str, result: Result, kind: ErrorKind, message: str) -> str:
         properties: dict[str, str] = {}
         where = parse_source(result.source)
         if where.origin is Origin.FILE:
@@ -133,19 +150,23 @@ class GitHubFormat:
         http_status = kind is ErrorKind.HTTP_STATUS and result.status is not None
         shown_kind = result.status if http_status else kind.value
         properties["title"] = escape_property(f"fetchall {shown_kind}")
-        message = for_command_message(f"{result.error.message} {for_terminal_url(result.url)}")
-        return workflow_command("error", message, properties)
+        message = for_command_message(f"{message} {for_terminal_url(result.url)}")
+        return workflow_command(command, message, properties)
 
     def _annotate(self, shown: Iterable[Result]) -> str:
         lines = ""
         for result in shown:
-            if not result.failed:
+            if result.warnings is not None:
+                command = "warning"
+            elif result.failed:
+                command = "error"
+            else:
                 continue
-            if self._annotated < MAX_ANNOTATIONS:
-                self._annotated += 1
+            if self._annotated[command] < MAX_ANNOTATIONS:
+                self._annotated[command] += 1
                 lines += self.annotation(result)
             else:
-                self._not_annotated += 1
+                self._not_annotated[command] += 1
         return lines
 
 

@@ -1,5 +1,5 @@
 """Failures grouped by kind (and by status, or by the first failed check), as every format
-shows them at the end of a run.
+shows them at the end of a run; warnings grouped the same way, by each job's first warning.
 
 A group is named by its key: the kind, for ``http_status`` the status, for ``expectation`` the
 first failed check. Every format shows the key through :attr:`ErrorGroup.detail` and
@@ -32,6 +32,8 @@ class ErrorGroup:
     @property
     def detail(self) -> str:
         """What sets this group apart within its kind: the status or the check, or empty."""
+        if self.status is not None and self.check is not None:  # a warn:status check's group
+            return f"{self.status} {self.check}"
         if self.status is not None:
             return str(self.status)
         return self.check or ""
@@ -74,6 +76,11 @@ class ErrorGroups:
         kind = result.error.kind
         status = result.status if kind is ErrorKind.HTTP_STATUS else None
         check = result.first_failed_check if kind is ErrorKind.EXPECTATION else None
+        self._count(result, kind, status, check)
+
+    def _count(
+        self, result: Result, kind: ErrorKind, status: int | None, check: str | None
+    ) -> None:
         key = (kind, status, check)
         group = self._groups.get(key)
         if group is None:
@@ -90,3 +97,17 @@ class ErrorGroups:
             self._groups.values(),
             key=lambda g: (-g.count, g.kind.value, g.status or 0, g.check or ""),
         )
+
+
+class WarningGroups(ErrorGroups):
+    """Collects the jobs that succeeded with a warning into groups, by their first warning:
+    its kind, for ``http_status`` the status, and its ``warn:`` check (None for a
+    ``--warn-on`` kind)."""
+
+    def add(self, result: Result) -> None:
+        """Count ``result`` if it has a warning."""
+        if result.warnings is None:
+            return
+        first = result.warnings[0]
+        status = result.status if first.kind is ErrorKind.HTTP_STATUS else None
+        self._count(result, first.kind, status, first.check)

@@ -1,11 +1,12 @@
-"""``json``: one document at the end with the mode, the summary, every result and the errors."""
+"""``json``: one document at the end with the mode, the summary, every result, the errors and
+the warnings (grouped as the errors are)."""
 
 from __future__ import annotations
 
 import json
 
 from fetchall.formats import FormatContext
-from fetchall.formats.groups import ErrorGroups
+from fetchall.formats.groups import ErrorGroups, WarningGroups
 from fetchall.models import Mode, Result, Summary
 from fetchall.shown import for_json
 
@@ -17,11 +18,13 @@ class JsonFormat:
         self._mode = mode
         self._results: list[Result] = []
         self._errors = ErrorGroups()
+        self._warnings = WarningGroups()
 
     def result(self, result: Result) -> str:
         """Nothing yet: the document is written whole at the end."""
         self._results.append(result)
         self._errors.add(result)
+        self._warnings.add(result)
         return ""
 
     def end(self, summary: Summary) -> str:
@@ -31,6 +34,7 @@ class JsonFormat:
             "summary": summary.to_dict(),
             "results": [r.to_dict() for r in sorted(self._results, key=lambda r: r.index)],
             "errors": [group.to_dict() for group in self._errors.groups()],
+            "warnings": [group.to_dict() for group in self._warnings.groups()],
         }
         return for_json(json.dumps(document, ensure_ascii=False, indent=2)) + "\n"
 

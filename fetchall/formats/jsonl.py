@@ -45,13 +45,14 @@ def _line(result: Result) -> str:
     saved_to = "null" if r.saved_to is None else _quoted(r.saved_to)
     error = "null" if r.error is None else _encode(r.error.to_dict())
     checks = "null" if r.checks is None else _encode([c.to_dict() for c in r.checks])
+    warnings = "null" if r.warnings is None else _encode([w.to_dict() for w in r.warnings])
     line = (
         f'{{"url": {_quoted(r.url)}, "index": {r.index:d}, "source": {_quoted(r.source)}, '
         f'"ok": {"true" if r.ok else "false"}, "status": {status}, '
         f'"final_url": {final_url}, "bytes": {r.bytes:d}, '
         f'"elapsed_ms": {r.elapsed_ms:d}, "attempts": {r.attempts:d}, '
         f'"content_type": {content_type}, "saved_to": {saved_to}, '
-        f'"error": {error}, "checks": {checks}}}'
+        f'"error": {error}, "checks": {checks}, "warnings": {warnings}}}'
     )
     # Undecodable bytes from a server (a header) would make the line invalid UTF-8.
     return for_json(line) + "\n"

@@ -1,7 +1,8 @@
 """``junit``: a JUnit XML report, the format CI systems show as test results.
 
 One ``testsuite`` named ``fetchall``, one ``testcase`` per job named by its URL; a failure is a
-``failure`` element whose ``type`` is the error kind, a cancelled job is ``skipped``. The
+``failure`` element whose ``type`` is the error kind, a cancelled job is ``skipped``; a job that
+passed with warnings passes, and its ``system-out`` holds a ``warning: MESSAGE`` line for each. The
 informal schema CI tools follow is the one Jenkins and testmo.com document (testmoapp/junitxml).
 
 Each testcase points at the line it came from, in the attributes the CI readers use:
@@ -73,6 +74,8 @@ class JUnitFormat:
                 case.set("file", for_xml(group))
                 case.set("line", str(where.line))
             case.set("time", f"{result.elapsed_ms / 1000:.3f}")
+            if result.warnings is not None:  # a pass, with what to look at beside it
+                ET.SubElement(case, "system-out").text = warning_text(result)
             if result.error is None:
                 continue
             message = for_xml(result.error.message)
@@ -126,6 +129,16 @@ def failure_text(result: Result) -> str:
     if result.final_url is not None and result.final_url != result.url:
         lines.append(f"final_url: {for_terminal_url(result.final_url)}")
     return "\n".join(lines)
+
+
+def warning_text(result: Result) -> str:
+    """The ``system-out`` of a testcase that passed with warnings: ``warning: MESSAGE`` each."""
+    assert result.warnings is not None
+    return "\n".join(
+        f"warning: {part}"
+        for warning in result.warnings
+        for part in for_xml(warning.message).splitlines() or [""]
+    )
 
 
 def formatter(mode: Mode, context: FormatContext) -> JUnitFormat:

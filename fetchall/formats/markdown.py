@@ -2,9 +2,11 @@
 
 A heading with the counts and the time; a table of the failure groups (kind, status or check,
 count), so the first screen says what went wrong; then each group's URLs with where they were
-read (``path:line``), at most :data:`MAX_URLS_PER_GROUP` of them; the URLs that passed folded
-inside a ``<details>`` element. Cancelled jobs are counted in the heading, not listed. Every
-block ends with a blank line, so that Markdown written after the report renders too.
+read (``path:line``), at most :data:`MAX_URLS_PER_GROUP` of them; then the jobs that passed
+with a warning the same way, under a ⚠️ heading (the report's heading shows ⚠️ when there are
+warnings and no failure); the URLs that passed folded inside a ``<details>`` element.
+Cancelled jobs are counted in the heading, not listed. Every block ends with a blank line, so
+that Markdown written after the report renders too.
 
 GitHub drops a job summary of more than 1 MiB whole, so the report stays under its byte
 budget (:data:`MAX_BYTES`, less what a step summary already holds): past that it lists fewer
@@ -22,7 +24,7 @@ import itertools
 from collections.abc import Sequence
 
 from fetchall.formats import FormatContext
-from fetchall.formats.groups import ErrorGroup, ErrorGroups
+from fetchall.formats.groups import ErrorGroup, ErrorGroups, WarningGroups
 from fetchall.formats.text import human_size, human_time
 from fetchall.models import ErrorKind, Mode, Result, Summary
 from fetchall.shown import for_markdown, for_markdown_url
@@ -47,12 +49,14 @@ class MarkdownFormat:
         self._max_bytes = max_bytes
         # Never more entries than are listed: memory stays bounded on a run of any size.
         self._errors = ErrorGroups(keep_urls=MAX_URLS_PER_GROUP, keep_results=True)
+        self._warnings = WarningGroups(keep_urls=MAX_URLS_PER_GROUP, keep_results=True)
         self._passed: list[Result] = []
         self._passed_count = 0
 
     def result(self, result: Result) -> str:
         """Nothing yet: the document is written whole at the end."""
         self._errors.add(result)
+        self._warnings.add(result)
         if result.ok:
             self._passed_count += 1
             if len(self._passed) < MAX_URLS_PER_GROUP:
@@ -64,21 +68,33 @@ class MarkdownFormat:
         when not even the heading and the group table fit, the heading line and a sentence
         saying where the report is, or nothing when that does not fit either."""
         limit = self._max_bytes if max_bytes is None else max_bytes
-        groups = self._errors.groups()
+        groups, warned = self._errors.groups(), self._warnings.groups()
         head = _heading(summary)
         table = self._race_note(summary, groups) + _table(groups)
-        budget = limit - 1 - _size(head) - _size(table) - _NOTE_RESERVE
+        warnings_table = _WARNINGS_HEAD + _table(warned) if warned else ""
+        budget = limit - 1 - _size(head + table + warnings_table) - _NOTE_RESERVE
         if budget < 0:
             return _no_room(head, limit)
         failures = [[_failure_entry(r) for r in _in_order(g.results)] for g in groups]
+        warnings = [[_warning_entry(r) for r in _in_order(g.results)] for g in warned]
         passes = [_pass_entry(r) for r in _in_order(self._passed)]
+        # Failures first, then warnings, then passes: each gets what the ones before left.
         shown = _failures_that_fit(groups, failures, budget)
         sections = "".join(_section(g, f[:shown]) for g, f in zip(groups, failures, strict=True))
-        listed = _passes_that_fit(self._passed_count, passes, budget - _size(sections))
+        budget -= _size(sections)
+        warned_shown = _failures_that_fit(warned, warnings, budget)
+        warning_sections = "".join(
+            _section(g, w[:warned_shown]) for g, w in zip(warned, warnings, strict=True)
+        )
+        listed = _passes_that_fit(self._passed_count, passes, budget - _size(warning_sections))
         details = _details(self._passed_count, passes[:listed])
-        cut = listed < len(passes) or any(shown < len(f) for f in failures)
+        cut = (
+            listed < len(passes)
+            or any(shown < len(f) for f in failures)
+            or any(warned_shown < len(w) for w in warnings)
+        )
         note = _left_out_note(limit) if cut else ""
-        return head + table + sections + note + details
+        return head + table + sections + warnings_table + warning_sections + note + details
 
     def _race_note(self, summary: Summary, groups: list[ErrorGroup]) -> str:
         # The text format hides a won race's failures; a report of the whole run lists them,
@@ -91,10 +107,16 @@ class MarkdownFormat:
         )
 
 
+_WARNINGS_HEAD = "### ⚠️ Warnings\n\n"
+
+
 def _heading(summary: Summary) -> str:
     mark = "✅" if summary.succeeded else "❌"
+    if summary.warnings and not summary.failed:
+        mark = "⚠️"
+    warned = f" ({summary.warnings} with warnings)" if summary.warnings else ""
     return (
-        f"## {mark} fetchall: {summary.ok} ok, {summary.failed} failed,"
+        f"## {mark} fetchall: {summary.ok} ok{warned}, {summary.failed} failed,"
         f" {summary.cancelled} cancelled in {summary.elapsed_s:.2f} s\n\n"
     )
 
@@ -125,9 +147,18 @@ def _failure_entry(result: Result) -> str:
     return entry
 
 
+def _warning_entry(result: Result) -> str:
+    assert result.warnings is not None
+    message = "; ".join(warning.message for warning in result.warnings)
+    if len(message) > _MAX_MESSAGE_CHARS:
+        message = message[:_MAX_MESSAGE_CHARS] + "…"
+    return f"{for_markdown_url(result.url)} {for_markdown(result.source)}: {for_markdown(message)}"
+
+
 def _pass_entry(result: Result) -> str:
     return (
-        f"{for_markdown_url(result.url)} {for_markdown(result.source)}: {result.status},"
+        f"{for_markdown_url(result.url)} {for_markdown(result.source)}:"
+        f" {'no response' if result.status is None else result.status},"
         f" {human_size(result.bytes)}, {human_time(result.elapsed_ms)}"
     )
 

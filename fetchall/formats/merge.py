@@ -1,7 +1,8 @@
 """``--merge``: combine the ``json`` or ``jsonl`` reports of shards into the report of one run.
 
 Each job keeps the ``index`` it had in the whole input, so merged results line up in input
-order whatever shard ran them.
+order whatever shard ran them. Every result stays as it was reported, its warnings included:
+``--warn-on`` and ``--strict`` shape a run, not a merge.
 """
 
 from __future__ import annotations
@@ -89,5 +90,6 @@ def merge(paths: Iterable[Path]) -> Merged:
     merged = tuple(by_index[index] for index in sorted(by_index))
     ok = sum(r.ok for r in merged)
     cancelled = sum(r.cancelled for r in merged)
-    summary = Summary(mode, ok, len(merged) - ok - cancelled, cancelled, elapsed)
+    warned = sum(r.ok and r.warnings is not None for r in merged)
+    summary = Summary(mode, ok, len(merged) - ok - cancelled, cancelled, elapsed, warned)
     return Merged(mode, merged, summary)

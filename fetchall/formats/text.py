@@ -3,6 +3,7 @@
 ok    200   1.2 KiB    35 ms  https://example.com/
 FAIL  404   0 B        12 ms  https://example.com/missing
 FAIL  timeout  timed out after 30.0 s  https://slow.example/
+WARN  expectation  warn:time<800ms: took 1.21 s  https://example.com/slow
 """
 
 from __future__ import annotations
@@ -11,13 +12,14 @@ from collections.abc import Iterable
 
 from fetchall.formats import FormatContext
 from fetchall.formats.base import RaceFilter
-from fetchall.formats.groups import ErrorGroups
+from fetchall.formats.groups import ErrorGroup, ErrorGroups, WarningGroups
 from fetchall.models import ErrorKind, Mode, Result, Summary
 from fetchall.shown import for_terminal, for_terminal_url
 
 MAX_URLS_PER_GROUP = 10
 
 _GREEN, _RED, _DIM, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[2m", "\x1b[0m"
+_YELLOW = "\x1b[33m"
 
 
 def human_size(size: int) -> str:
@@ -42,27 +44,34 @@ class TextFormat:
         self._quiet = quiet
         self._color = color
         self._errors = ErrorGroups(keep_urls=MAX_URLS_PER_GROUP)
+        self._warnings = WarningGroups(keep_urls=MAX_URLS_PER_GROUP)
         self._filter = RaceFilter(mode)
 
     def result(self, result: Result) -> str:
         """The line for ``result``, or nothing for the results this mode does not show."""
         self._errors.add(result)
+        self._warnings.add(result)
         return self._lines(self._filter.shown_on_arrival(result))
 
     def end(self, summary: Summary) -> str:
-        """The grouped error report, then the summary line."""
+        """The grouped error report, the grouped warnings, then the summary line."""
         held = self._lines(self._filter.shown_at_end())
-        return held + error_report(self._errors, summary, color=self._color)
+        return held + error_report(
+            self._errors, summary, color=self._color, warnings=self._warnings
+        )
 
     def _lines(self, results: Iterable[Result]) -> str:
-        # Cancelled jobs get no line of their own in text: the summary counts them.
+        # Cancelled jobs get no line of their own in text: the summary counts them. A warning
+        # is worth reading even under -q, which drops only the plain ok lines.
         return "".join(
             self._line(result) + "\n"
             for result in results
-            if not result.cancelled and not (self._quiet and result.ok)
+            if not result.cancelled and not (self._quiet and result.ok and result.warnings is None)
         )
 
     def _line(self, result: Result) -> str:
+        if result.warnings is not None:
+            return self._warn_line(result)
         # A status says it all for ok and http_status lines; any other failure (too_large and
         # expectation come with a status too) shows its kind and message.
         error = result.error
@@ -77,33 +86,61 @@ class TextFormat:
         message = for_terminal(error.message)
         return f"{word} {error.kind.value}  {message}  {for_terminal_url(result.url)}"
 
+    def _warn_line(self, result: Result) -> str:
+        """``WARN  <status or kind>  <messages>  URL``, by the first warning."""
+        assert result.warnings is not None
+        first = result.warnings[0]
+        shown = result.status if first.kind is ErrorKind.HTTP_STATUS else first.kind.value
+        message = for_terminal("; ".join(warning.message for warning in result.warnings))
+        return f"{self._paint('WARN ', _YELLOW)} {shown}  {message}  {for_terminal_url(result.url)}"
+
     def _paint(self, text: str, color: str) -> str:
         return _paint(text, color) if self._color else text
 
 
-def error_report(errors: ErrorGroups, summary: Summary, *, color: bool = False) -> str:
-    """The end of a text report: the failures grouped by kind, at most
-    :data:`MAX_URLS_PER_GROUP` URLs each (give ``errors`` that bound), then the summary line.
+def error_report(
+    errors: ErrorGroups,
+    summary: Summary,
+    *,
+    color: bool = False,
+    warnings: WarningGroups | None = None,
+) -> str:
+    """The end of a text report: the failures grouped by kind, then the warnings grouped the
+    same way, at most :data:`MAX_URLS_PER_GROUP` URLs each (give groups that bound), then the
+    summary line.
 
     Other formats that end the way ``text`` does (``github``) call this rather than copy it.
     """
     lines: list[str] = []
     # A race that was won reports its winner; the losers' failures are not the outcome.
     won_race = summary.mode is Mode.FIRST and summary.ok > 0
-    groups = [] if won_race else errors.groups()
-    if groups:
-        lines.append(_paint("errors:", _RED) if color else "errors:")
-        for group in groups:
-            # A group's check is text from the input.
-            lines.append(f"  {for_terminal(group.label)} ({group.count})")
-            lines.extend(f"    {for_terminal_url(url)}" for url in group.urls)
-            if group.count > len(group.urls):
-                lines.append(f"    … and {group.count - len(group.urls)} more")
-    lines.append(
-        f"{summary.ok} ok, {summary.failed} failed, {summary.cancelled} cancelled"
+    _grouped(lines, "errors:", [] if won_race else errors.groups(), _RED if color else None)
+    if warnings is not None:
+        _grouped(lines, "warnings:", warnings.groups(), _YELLOW if color else None)
+    lines.append(summary_line(summary))
+    return "\n".join(lines) + "\n"
+
+
+def summary_line(summary: Summary) -> str:
+    """``7 ok (2 with warnings), 1 failed, 0 cancelled in 1.23 s``; without warnings, no
+    parenthesis."""
+    warned = f" ({summary.warnings} with warnings)" if summary.warnings else ""
+    return (
+        f"{summary.ok} ok{warned}, {summary.failed} failed, {summary.cancelled} cancelled"
         f" in {summary.elapsed_s:.2f} s"
     )
-    return "\n".join(lines) + "\n"
+
+
+def _grouped(lines: list[str], title: str, groups: list[ErrorGroup], color: str | None) -> None:
+    if not groups:
+        return
+    lines.append(title if color is None else _paint(title, color))
+    for group in groups:
+        # A group's check is text from the input.
+        lines.append(f"  {for_terminal(group.label)} ({group.count})")
+        lines.extend(f"    {for_terminal_url(url)}" for url in group.urls)
+        if group.count > len(group.urls):
+            lines.append(f"    … and {group.count - len(group.urls)} more")
 
 
 def _paint(text: str, color: str) -> str:

@@ -28,7 +28,13 @@ from fetchall.transport.attempt import AttemptFailed, seen_of
 from fetchall.transport.body import read_body, receive
 from fetchall.transport.errors import error_for
 from fetchall.transport.headers import rules_of
-from fetchall.transport.judging import fail_unless_met, plan_of, receive_judged
+from fetchall.transport.judging import (
+    fail_unless_met,
+    plan_of,
+    receive_judged,
+    warned_result,
+    warnings_of,
+)
 from fetchall.transport.limits import RequestBounds, Share
 from fetchall.transport.redirects import aiohttp_max_redirects, redirect_hook
 from fetchall.transport.retrying import delay_before_next_try, parse_retry_after
@@ -38,6 +44,7 @@ from fetchall.urls import url_to_fetch
 if TYPE_CHECKING:
     from fetchall.checks import Check, CheckOutcome, CheckPlan
     from fetchall.saving import BodyStore
+    from fetchall.warn_on import WarnOn
 
 log = logging.getLogger("fetchall")
 
@@ -68,6 +75,8 @@ class Fetcher:
         self._timeout = aiohttp.ClientTimeout(
             total=options.timeout, sock_connect=options.connect_timeout
         )
+        # Asked only of a final failure: a run without --warn-on has nothing more to do.
+        self._warn_on = None if options.strict else options.warn_on
         self._follow = options.max_redirects > 0
         # Without secret -H headers or --header-for, aiohttp's own handling of headers on
         # redirects is the rule: the request carries the -H headers and no middleware.
@@ -121,19 +130,19 @@ class Fetcher:
                     self._options, self._wait_until, job, attempts, failure
                 )
                 if delay is None:
-                    return result_for(
-                        job,
-                        response=failure.response,
-                        error=failure.error,
-                        attempts=attempts,
-                        elapsed_ms=_ms_since(started),
-                        checks=failure.outcomes,
-                    )
+                    return _final_failure(job, failure, self._warn_on, attempts, started)
                 await asyncio.sleep(delay)
                 continue
             elapsed_ms = _ms_since(started)
+            # Only a job with checks can pass with a warning from them.
+            warnings = None if outcomes is None else warnings_of(outcomes)
             return result_for(
-                job, response=response, attempts=attempts, elapsed_ms=elapsed_ms, checks=outcomes
+                job,
+                response=response,
+                attempts=attempts,
+                elapsed_ms=elapsed_ms,
+                checks=outcomes,
+                warnings=warnings,
             )
 
     async def _send(
@@ -141,7 +150,7 @@ class Fetcher:
     ) -> _Answer:
         assert self._sessions is not None, "use Fetcher as an async context manager"
         options = self._options
-        plan = plan_of(checks) if checks else None
+        plan = plan_of(checks, strict=options.strict) if checks else None
         sent = time.monotonic() if plan is not None else 0.0  # for the elapsed check
         noting = plan is not None and plan.cert
         session = self._sessions.noting_certificates() if noting else self._plain
@@ -214,6 +223,25 @@ def _delay_before_next_try(
         of = f"{attempts}/{retries}" if attempts <= retries else f"{attempts} (--wait)"
         log.info("retry %s in %.2f s: %s (%s)", of, delay, redact(job.url), failure.error.message)
     return delay
+
+
+def _final_failure(
+    job: Job, failure: AttemptFailed, warn_on: WarnOn | None, attempts: int, started: float
+) -> Result:
+    """The result of a job whose last try failed: a warning when ``--warn-on`` names it."""
+    elapsed_ms = _ms_since(started)
+    if warn_on is not None:
+        status = None if failure.response is None else failure.response.status
+        if warn_on.covers(failure.error, status):
+            return warned_result(job, failure, attempts=attempts, elapsed_ms=elapsed_ms)
+    return result_for(
+        job,
+        response=failure.response,
+        error=failure.error,
+        attempts=attempts,
+        elapsed_ms=elapsed_ms,
+        checks=failure.outcomes,
+    )
 
 
 def _accepts(status: int, plan: CheckPlan | None, accept: AcceptedStatuses) -> bool:

@@ -6,14 +6,15 @@ Checks (and jmespath) load with the first job that has any, so start-up stays le
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
 import aiohttp
 
-from fetchall.models import ErrorKind, FetchError, Response
-from fetchall.transport.attempt import AttemptFailed
-from fetchall.transport.body import receive
+from fetchall.models import ErrorKind, FetchError, Job, JobWarning, Response, Result, result_for
+from fetchall.transport.attempt import AttemptFailed, seen_of
+from fetchall.transport.body import read_body
 from fetchall.transport.sessions import CertificateNotingResponse
 
 if TYPE_CHECKING:
@@ -22,11 +23,11 @@ if TYPE_CHECKING:
     from fetchall.saving import BodyStore
 
 
-def plan_of(checks: tuple[Check, ...]) -> CheckPlan:
+def plan_of(checks: tuple[Check, ...], *, strict: bool) -> CheckPlan:
     """What the response must be read for: its body, headers, certificate, status."""
     from fetchall.checks import plan_of as planned  # noqa: PLC0415 (only for jobs with checks)
 
-    return planned(checks)
+    return planned(checks, strict=strict)
 
 
 async def receive_judged(
@@ -42,9 +43,11 @@ async def receive_judged(
     """Read the response keeping what its checks need, and judge them on it.
 
     ``save_as`` is None for a body not to be saved (its status failed); ``sent`` is when the
-    attempt's request was sent, on the monotonic clock, for the elapsed check.
+    attempt's request was sent, on the monotonic clock, for the elapsed check. A body is saved
+    only once its checks have passed: a job they fail (or that ``--warn-on`` turns into a
+    warning) leaves no file.
     """
-    from fetchall.checks import judge  # noqa: PLC0415
+    from fetchall.checks import failure_kind, judge  # noqa: PLC0415
     from fetchall.transport.observing import observed_of  # noqa: PLC0415
 
     # The certificate is read while the connection that served the response is held.
@@ -52,17 +55,29 @@ async def receive_judged(
     if isinstance(response, CertificateNotingResponse):
         cert_expires = response.cert_expires
     body: list[bytes] | None = [] if plan.body else None
-    seen = await receive(response, options.max_size, store, save_as, body)
-    observed = observed_of(
-        response,
-        seen,
-        elapsed=time.monotonic() - sent,
-        body=None if body is None else b"".join(body),
-        cert_expires=cert_expires,
-        tls_verified=not options.insecure,
-        with_headers=plan.headers,
-    )
-    return seen, judge(checks, observed)
+    sink = None if store is None or save_as is None else store.open(save_as)
+    saved_to = None
+    try:
+        seen = seen_of(response, await read_body(response, options.max_size, sink, body))
+        observed = observed_of(
+            response,
+            seen,
+            elapsed=time.monotonic() - sent,
+            body=None if body is None else b"".join(body),
+            cert_expires=cert_expires,
+            tls_verified=not options.insecure,
+            with_headers=plan.headers,
+        )
+        outcomes = judge(checks, observed, strict=options.strict)
+        if sink is not None and failure_kind(outcomes) is None:
+            saved_to = sink.commit()
+    finally:
+        # Failed, timed out, cancelled (CancelledError passes on) or not passed: no file stays.
+        if sink is not None and saved_to is None:
+            sink.discard()
+    if saved_to is not None:
+        seen = replace(seen, saved_to=saved_to)
+    return seen, outcomes
 
 
 def fail_unless_met(seen: Response, outcomes: tuple[CheckOutcome, ...]) -> None:
@@ -72,3 +87,26 @@ def fail_unless_met(seen: Response, outcomes: tuple[CheckOutcome, ...]) -> None:
     if failure_kind(outcomes) is not None:
         error = FetchError(ErrorKind.EXPECTATION, failure_message(outcomes))
         raise AttemptFailed(error, seen, None, outcomes)
+
+
+def warnings_of(outcomes: tuple[CheckOutcome, ...]) -> tuple[JobWarning, ...] | None:
+    """The warnings of a job that passed: one per failed ``warn:`` check, or None."""
+    from fetchall.checks import warnings_of as warned  # noqa: PLC0415
+
+    return warned(outcomes)
+
+
+def warned_result(job: Job, failure: AttemptFailed, *, attempts: int, elapsed_ms: int) -> Result:
+    """The final ``failure`` of ``job`` as ``--warn-on`` turns it into a warning: a success
+    whose response (if any) is as the failure saw it, its checks as the failure left them.
+    No failed attempt saves its body (see :func:`receive_judged`), so none is reported."""
+    assert failure.response is None or failure.response.saved_to is None
+    error = failure.error
+    return result_for(
+        job,
+        response=failure.response,
+        attempts=attempts,
+        elapsed_ms=elapsed_ms,
+        checks=failure.outcomes,
+        warnings=(JobWarning(error.kind, None, error.message),),
+    )

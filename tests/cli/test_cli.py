@@ -185,7 +185,7 @@ class TestFormats:
         assert [r["index"] for r in document["results"]] == [0, 1, 2, 3]
         assert set(document["results"][0]) == {
             "url", "index", "source", "ok", "status", "final_url", "bytes", "elapsed_ms",
-            "attempts", "content_type", "saved_to", "error", "checks",
+            "attempts", "content_type", "saved_to", "error", "checks", "warnings",
         }  # fmt: skip
         groups = {(g["kind"], g["status"]): g["count"] for g in document["errors"]}
         assert groups == {("http_status", 404): 1, ("invalid_url", None): 1}

@@ -31,7 +31,10 @@ def test_annotations_step_summary_and_outputs(server: FaultServer, tmp_path: Pat
     markdown = summary.read_text()
     assert markdown.startswith("# an earlier step\n")
     assert markdown.count("http_status") >= 2
-    assert outputs.read_text() == "earlier=1\n" + "ok=1\nfailed=1\ncancelled=0\ntotal=2\n" * 2
+    assert (
+        outputs.read_text()
+        == "earlier=1\n" + "ok=1\nfailed=1\ncancelled=0\ntotal=2\nwarnings=0\n" * 2
+    )
 
 
 def test_without_the_runner_files_nothing_else_is_written(

@@ -11,7 +11,7 @@ from support.fault_server import FaultServer
 
 from fetchall.formats import Format
 
-COUNTS = "ok=1\nfailed=1\ncancelled=0\ntotal=2\n"
+COUNTS = "ok=1\nfailed=1\ncancelled=0\ntotal=2\nwarnings=0\n"
 
 
 def _url_list(server: FaultServer, tmp_path: Path) -> Path:
@@ -67,7 +67,7 @@ def test_the_counts_start_on_a_line_of_their_own(server: FaultServer, tmp_path: 
     result = invoke(["--format", "jsonl", server.url("/ok")], GITHUB_OUTPUT=str(outputs))
     assert result.exit_code == 0, result.output
     assert outputs.read_text(encoding="utf-8") == (
-        "earlier=1\nok=1\nfailed=0\ncancelled=0\ntotal=1\n"
+        "earlier=1\nok=1\nfailed=0\ncancelled=0\ntotal=1\nwarnings=0\n"
     )
 
 
@@ -77,7 +77,9 @@ def test_an_empty_file_gets_no_blank_line(server: FaultServer, tmp_path: Path) -
     outputs.touch()
     result = invoke([server.url("/ok")], GITHUB_OUTPUT=str(outputs))
     assert result.exit_code == 0, result.output
-    assert outputs.read_text(encoding="utf-8") == "ok=1\nfailed=0\ncancelled=0\ntotal=1\n"
+    assert (
+        outputs.read_text(encoding="utf-8") == "ok=1\nfailed=0\ncancelled=0\ntotal=1\nwarnings=0\n"
+    )
 
 
 def test_a_usage_error_appends_nothing(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ def test_max_failures_reports_every_argument_url(server: FaultServer, workers: s
         "cancelled": 12,
         "total": 14,
         "elapsed_s": document["summary"]["elapsed_s"],  # type: ignore[index]
+        "warnings": 0,
     }
     results = document["results"]
     assert isinstance(results, list)

@@ -358,7 +358,7 @@ class TestHelpers:
     def test_outputs(self) -> None:
         """Four name=value lines."""
         summary = Summary(Mode.INDEPENDENT, ok=7, failed=2, cancelled=1, elapsed_s=3.0)
-        assert github_outputs(summary) == "ok=7\nfailed=2\ncancelled=1\ntotal=10\n"
+        assert github_outputs(summary) == "ok=7\nfailed=2\ncancelled=1\ntotal=10\nwarnings=0\n"
 
     def test_step_summary_is_the_markdown_report(self) -> None:
         """The step summary is the markdown format's report of the same run."""

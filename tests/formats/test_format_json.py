@@ -46,10 +46,17 @@ class TestJsonDocument:
         text = _document(Mode.INDEPENDENT, _RESULTS, summary)
         assert text.endswith("}\n")
         document = json.loads(text)
-        assert list(document) == ["mode", "summary", "results", "errors"]
+        assert list(document) == ["mode", "summary", "results", "errors", "warnings"]
         assert document == {
             "mode": "independent",
-            "summary": {"ok": 1, "failed": 3, "cancelled": 1, "total": 5, "elapsed_s": 1.234},
+            "summary": {
+                "ok": 1,
+                "failed": 3,
+                "cancelled": 1,
+                "total": 5,
+                "elapsed_s": 1.234,
+                "warnings": 0,
+            },
             "results": [r.to_dict() for r in sorted(_RESULTS, key=lambda r: r.index)],
             "errors": [
                 {
@@ -67,6 +74,7 @@ class TestJsonDocument:
                     "urls": ["https://a/3"],
                 },
             ],
+            "warnings": [],
         }
 
     def test_results_sorted_by_index(self) -> None:
@@ -103,9 +111,17 @@ class TestJsonDocument:
         summary = Summary(mode=Mode.ALL, ok=0, failed=0, cancelled=0, elapsed_s=0.0)
         assert json.loads(_document(Mode.ALL, [], summary)) == {
             "mode": "all",
-            "summary": {"ok": 0, "failed": 0, "cancelled": 0, "total": 0, "elapsed_s": 0.0},
+            "summary": {
+                "ok": 0,
+                "failed": 0,
+                "cancelled": 0,
+                "total": 0,
+                "elapsed_s": 0.0,
+                "warnings": 0,
+            },
             "results": [],
             "errors": [],
+            "warnings": [],
         }
 
     def test_non_ascii_kept(self) -> None:

@@ -13,7 +13,7 @@ from support.results import make_result
 from fetchall.checks import CheckKey, CheckOutcome
 from fetchall.formats import Format
 from fetchall.formats.jsonl import JsonLinesFormat
-from fetchall.models import ErrorKind, FetchError, Mode, Result, Summary
+from fetchall.models import ErrorKind, FetchError, JobWarning, Mode, Result, Summary
 from fetchall.shown import for_json
 
 
@@ -71,7 +71,8 @@ class TestJsonLines:
             '{"url": "https://bücher.example/", "index": 2, "source": "urls.txt:3", "ok": false,'
             ' "status": null, "final_url": null, "bytes": 0, "elapsed_ms": 7, "attempts": 0,'
             ' "content_type": null, "saved_to": null,'
-            ' "error": {"kind": "dns", "message": "no such host"}, "checks": null}\n'
+            ' "error": {"kind": "dns", "message": "no such host"}, "checks": null,'
+            ' "warnings": null}\n'
         )
 
     def test_end_writes_nothing(self) -> None:
@@ -126,6 +127,7 @@ class TestResultDict:
             "saved_to",
             "error",
             "checks",
+            "warnings",
         ]
 
     def test_flags(self) -> None:
@@ -143,6 +145,11 @@ _OUTCOMES = st.none() | st.lists(
     max_size=3,
 ).map(tuple)
 _ERRORS = st.none() | st.builds(FetchError, st.sampled_from(list(ErrorKind)), _TEXT)
+_WARNINGS = st.none() | st.lists(
+    st.builds(JobWarning, st.sampled_from(list(ErrorKind)), _OPTIONAL_TEXT, _TEXT),
+    min_size=1,
+    max_size=3,
+).map(tuple)
 
 
 _RESULTS = st.builds(
@@ -160,6 +167,7 @@ _RESULTS = st.builds(
     saved_to=_OPTIONAL_TEXT,
     error=_ERRORS,
     checks=_OUTCOMES,
+    warnings=_WARNINGS,
 )
 
 

@@ -238,6 +238,7 @@ class TestSummary:
             "cancelled": 1,
             "total": 6,
             "elapsed_s": 1.235,
+            "warnings": 0,
         }
 
     def test_independent_and_all(self) -> None:
