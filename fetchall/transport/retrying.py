@@ -10,6 +10,8 @@ from fetchall.models import ErrorKind, FetchError
 from fetchall.options import Options
 
 RETRYABLE_KINDS = frozenset({ErrorKind.CONNECT, ErrorKind.PROTOCOL, ErrorKind.TIMEOUT})
+_NEVER_RETRIED = frozenset({ErrorKind.INVALID_URL, ErrorKind.SAVE})
+"""Failures that no wait can mend: the URL itself, or the local disk."""
 RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
 MAX_RETRY_AFTER = 60.0
 """A server may ask for a longer pause, but a smoke check should not sit still for hours."""
@@ -68,7 +70,7 @@ def delay_before_next_try(
     """
     if attempts <= options.retries and is_retryable(error, status):
         return backoff(options.retry_backoff, attempts, retry_after)
-    if wait_until is None or error.kind is ErrorKind.INVALID_URL or now >= wait_until:
+    if wait_until is None or error.kind in _NEVER_RETRIED or now >= wait_until:
         return None
     delay = min(backoff(options.retry_backoff, attempts, retry_after), MAX_WAIT_STEP)
     if retry_after is not None:
