@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import resource
+import shutil
 import signal
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -78,3 +83,149 @@ def test_reports_are_whole_after_a_signal(
     summary = json.loads(document.read_text())["summary"]
     assert (summary["ok"], summary["cancelled"]) == (1, 3)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.json", "r.xml"]
+
+
+def _files_up_to_1000_bytes() -> None:
+    # Past 1000 bytes a write fails with EFBIG ("File too large"), as on a full disk.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (1000, resource.RLIM_INFINITY))
+
+
+@pytest.mark.parametrize("padding", [450, 0], ids=["at-the-end", "as-the-run-goes"])
+def test_a_report_the_disk_refuses_is_one_line_and_exit_1(
+    server: FaultServer, tmp_path: Path, padding: int
+) -> None:
+    """The previous report stays, no temporary file, stdout and the other report whole.
+
+    Files may hold 1000 bytes: the json report of one long URL fails when it is finished,
+    the one of 300 URLs as results come; the text report of the one URL fits.
+    """
+    big, small = tmp_path / "r.json", tmp_path / "r.txt"
+    big.write_text('{"previous": true}\n')
+    args = [f"--report=json:{big}", "--format", "json"]
+    if padding:
+        urls = [server.url("/ok?" + "p" * padding)]
+        args.append(f"--report=text:{small}")
+    else:
+        urls = [server.url(f"/ok?i={i}") for i in range(300)]
+    completed = subprocess.run(
+        [sys.executable, "-m", "fetchall", *args, *urls],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_files_up_to_1000_bytes,
+        check=False,
+    )
+    assert completed.returncode == 1
+    lines = completed.stderr.splitlines()
+    assert lines == [f"fetchall: error: --report json:{big} was not written: File too large"]
+    assert json.loads(completed.stdout)["summary"]["ok"] == len(urls)
+    assert big.read_text() == '{"previous": true}\n'
+    kept = ["r.json", "r.txt"] if padding else ["r.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == kept
+    if padding:
+        assert small.read_text().splitlines()[-1].startswith("1 ok, 0 failed")
+
+
+def test_a_refused_report_keeps_a_failing_exit_status(server: FaultServer, tmp_path: Path) -> None:
+    """A run that failed anyway still exits 1; the report's line is printed all the same."""
+    report = tmp_path / "r.json"
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fetchall",
+            f"--report=json:{report}",
+            "-q",
+            server.url("/status/404?" + "p" * 2000),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        preexec_fn=_files_up_to_1000_bytes,
+        check=False,
+    )
+    assert completed.returncode == 1
+    assert "--report json:" in completed.stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_disk_for_a_report(server: FaultServer, tmp_path: Path) -> None:
+    """On a real full file system (a 1 MiB tmpfs): one line, previous file kept, exit 1."""
+    tiny = tmp_path / "tiny"
+    tiny.mkdir()
+    if os.geteuid() != 0 or shutil.which("mount") is None:
+        pytest.skip("mounting a small tmpfs needs root and mount(8)")
+    if (
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(tiny)],
+            capture_output=True,
+            check=False,
+        ).returncode
+        != 0
+    ):
+        pytest.skip("this system does not let tmpfs be mounted here")
+    try:
+        report = tiny / "r.json"
+        report.write_text('{"previous": true}\n')
+        with contextlib.suppress(OSError):
+            (tiny / "filler").write_bytes(b"\0" * 1_000_000)
+        urls = [server.url(f"/ok?i={i}") for i in range(3000)]
+        (tmp_path / "urls.txt").write_text("\n".join(urls) + "\n")
+        completed = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fetchall",
+                str(tmp_path / "urls.txt"),
+                "--limit",
+                "50",
+                f"--report=json:{report}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert completed.returncode == 1
+        assert completed.stderr.splitlines() == [
+            f"fetchall: error: --report json:{report} was not written: No space left on device"
+        ]
+        assert completed.stdout.splitlines()[-1].startswith("3000 ok, 0 failed")
+        assert report.read_text() == '{"previous": true}\n'
+        assert sorted(p.name for p in tiny.iterdir()) == ["filler", "r.json"]
+    finally:
+        subprocess.run(["umount", str(tiny)], check=False)
+
+
+@pytest.mark.parametrize("kind", ["symlink", "fifo", "folder", "dangling-symlink"])
+def test_a_path_that_is_not_a_regular_file_is_a_usage_error(
+    server: FaultServer, tmp_path: Path, kind: str
+) -> None:
+    path, target = tmp_path / "r.xml", tmp_path / "target.xml"
+    match kind:
+        case "symlink":
+            target.write_text("kept\n")
+            path.symlink_to(target)
+        case "dangling-symlink":
+            path.symlink_to(target)
+        case "fifo":
+            os.mkfifo(path)
+        case "folder":
+            path.mkdir()
+    result = invoke(["--report", f"junit:{path}", server.url("/ok")])
+    assert_one_line_usage_error(result, f"--report junit:{path}", "not a regular file")
+    assert server.total_requests == 0
+    assert path.is_symlink() == kind.endswith("symlink")
+    assert path.is_fifo() == (kind == "fifo")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["r.xml", *(["target.xml"] if kind == "symlink" else [])]
+    )
+
+
+def test_a_device_is_a_usage_error(server: FaultServer) -> None:
+    result = invoke(["--report", "json:/dev/null", server.url("/ok")])
+    assert_one_line_usage_error(
+        result, "--report json:/dev/null", "is a device, not a regular file"
+    )
+    assert os.path.exists("/dev/null")
