@@ -149,8 +149,12 @@ def _merge(source: int, target: int) -> None:
             if entry.is_dir(follow_symlinks=False):
                 inner = nofollow.enter(source, entry.name, create=False)
                 try:
-                    with nofollow.folder_at(target, [entry.name], create=True) as into:
-                        _merge(inner, into)
+                    # A folder made for a path that DIR refused (a link there) stays empty.
+                    with os.scandir(inner) as entries:
+                        holds_any = any(entries)
+                    if holds_any:
+                        with nofollow.folder_at(target, [entry.name], create=True) as into:
+                            _merge(inner, into)
                 finally:
                     os.close(inner)
             else:
