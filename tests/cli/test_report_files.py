@@ -10,8 +10,10 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
+from typing import Any
 
 import pytest
 from support.cli import assert_one_line_usage_error, finish, invoke, spawn
@@ -236,3 +238,44 @@ def test_a_device_is_a_usage_error(server: FaultServer) -> None:
         result, "--report json:/dev/null", "is a device, not a regular file"
     )
     assert os.path.exists("/dev/null")
+
+
+@pytest.mark.parametrize("when", ["as-the-run-goes", "at-the-end"])
+def test_a_refused_report_in_process(
+    server: FaultServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, when: str
+) -> None:
+    """The same promise through CliRunner: a write or the final rename refused by the disk."""
+    from fetchall.cli import reports  # noqa: PLC0415
+
+    full = OSError(28, "No space left on device")
+    if when == "at-the-end":
+
+        def refuse(*args: object) -> None:
+            raise full
+
+        monkeypatch.setattr(reports.os, "replace", refuse)
+    else:
+        real = tempfile.NamedTemporaryFile
+
+        def refusing_writes(*args: Any, **kwargs: Any) -> Any:
+            handle = real(*args, **kwargs)
+
+            def write(text: str) -> int:
+                raise full
+
+            handle.write = write
+            return handle
+
+        monkeypatch.setattr(reports.tempfile, "NamedTemporaryFile", refusing_writes)
+    report = tmp_path / "r.json"
+    report.write_text("previous\n")
+    # jsonl writes each result as it comes; json only at the end.
+    spec = f"{'jsonl' if when == 'as-the-run-goes' else 'json'}:{report}"
+    result = invoke(["--report", spec, "--format", "jsonl", server.url("/ok")])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"fetchall: error: --report {spec} was not written: No space left on device"
+    ]
+    assert json.loads(result.stdout)["ok"] is True
+    assert report.read_text() == "previous\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
