@@ -176,7 +176,9 @@ def _check_types(options: Options) -> None:
                 value = AcceptedStatuses.parse(value)
             except ValueError as exc:
                 raise ValueError(f"accept: {exc}") from None
-        kinds, what = _TYPES[each.name]
+        if (known := _TYPES.get(each.name)) is None:
+            continue  # pragma: no cover (a new field not yet in the table: its test says so)
+        kinds, what = known
         if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
             raise TypeError(f"{each.name} must be {what}, not {_shown(value)}")
         object.__setattr__(options, each.name, value)

@@ -17,8 +17,9 @@ from fetchall.cli.output import Output
 from fetchall.formats.json import JsonFormat
 from fetchall.models import Mode
 
-FORMATS = ["json", "junit", "markdown", "jsonl", "text"]
-"""Every format whose output outgrows a pipe (``github`` prints a few lines for any run)."""
+FORMATS = ["json", "junit", "jsonl", "text"]
+"""Every format whose output grows with the results past what a pipe holds (``github`` and
+``markdown`` list only so many URLs)."""
 
 
 @pytest.mark.parametrize("unbuffered", ["1", None], ids=["unbuffered", "buffered"])
