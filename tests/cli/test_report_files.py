@@ -8,6 +8,7 @@ import os
 import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -232,12 +233,20 @@ def test_a_path_that_is_not_a_regular_file_is_a_usage_error(
     )
 
 
-def test_a_device_is_a_usage_error(server: FaultServer) -> None:
-    result = invoke(["--report", "json:/dev/null", server.url("/ok")])
+def test_a_device_is_a_usage_error(server: FaultServer, tmp_path: Path) -> None:
+    """A device node as PATH (like /dev/stdout or /dev/null) is refused. The node is made in
+    tmp_path, never the system's own: a regression would replace it with a file."""
+    device = tmp_path / "null"
+    try:
+        os.mknod(device, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root")
+    result = invoke(["--report", f"json:{device}", server.url("/ok")])
     assert_one_line_usage_error(
-        result, "--report json:/dev/null", "is a device, not a regular file"
+        result, f"--report json:{device}", "is a device, not a regular file"
     )
-    assert os.path.exists("/dev/null")
+    assert stat.S_ISCHR(os.lstat(device).st_mode)
+    assert server.total_requests == 0
 
 
 @pytest.mark.parametrize("when", ["as-the-run-goes", "at-the-end"])
