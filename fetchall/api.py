@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 from fetchall.engine.jobstream import JobSource
@@ -38,7 +38,33 @@ class Report:
 
 
 def _options(options: Options | None, overrides: dict[str, Any]) -> Options:
-    return replace(options or Options(), **overrides)
+    """The run's options; a wrong one raises TypeError or ValueError naming it, now."""
+    if options is not None and not isinstance(options, Options):
+        raise TypeError(f"options must be an Options or None, not {type(options).__name__}")
+    try:
+        return replace(options or Options(), **overrides)
+    except TypeError as exc:
+        if "unexpected keyword argument" in str(exc):
+            unknown = sorted(set(overrides) - {f.name for f in fields(Options)})
+            raise TypeError(f"{', '.join(unknown)}: not an option of fetchall") from None
+        raise
+
+
+def _mode(mode: Mode | str) -> Mode:
+    try:
+        return Mode(mode)
+    except ValueError:
+        names = ", ".join(m.value for m in Mode)
+        raise ValueError(f"mode must be one of {names}, not {mode!r}") from None
+
+
+def _urls(urls: URLs) -> URLs:
+    """``urls`` itself, once it is known to be an iterable of URLs (a str is one URL, which
+    would be read as one URL per character)."""
+    if isinstance(urls, (str, bytes)) or not isinstance(urls, (Iterable, AsyncIterable)):
+        what = type(urls).__name__
+        raise TypeError(f"urls must be an iterable or async iterable of URLs, not {what}")
+    return urls
 
 
 async def fetch_all(
@@ -51,10 +77,12 @@ async def fetch_all(
     """Fetch every URL by the rule of ``mode`` and return the whole report.
 
     ``options`` (or keyword overrides of its fields, e.g. ``limit=50, timeout=5``) shape the
-    run. Failures are values in the report, never exceptions; only a bad option raises
-    ``ValueError``.
+    run. Failures are values in the report, never exceptions; only a bad option raises,
+    before any request: ``TypeError`` or ``ValueError`` naming it.
     """
-    run_mode = Mode(mode)
+    run_mode = _mode(mode)
+    run_options = _options(options, overrides)
+    urls = _urls(urls)
     results: list[Result] = []
     errors = ErrorGroups()
 
@@ -62,7 +90,7 @@ async def fetch_all(
         results.append(result)
         errors.add(result)
 
-    summary = await Run(run_mode, _options(options, overrides), collect).execute(urls)
+    summary = await Run(run_mode, run_options, collect).execute(urls)
     results.sort(key=lambda r: r.index)
     return Report(run_mode, summary, tuple(results), tuple(errors.groups()))
 
@@ -84,8 +112,9 @@ async def stream(
     Leaving the ``async with`` early stops the run: every fetch still going is cancelled,
     and no task or connection outlives the block.
     """
+    run_mode, run_options, urls = _mode(mode), _options(options, overrides), _urls(urls)
     queue: asyncio.Queue[Result | None] = asyncio.Queue()
-    run = Run(Mode(mode), _options(options, overrides), queue.put_nowait)
+    run = Run(run_mode, run_options, queue.put_nowait)
 
     async def execute() -> None:
         try:

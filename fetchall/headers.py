@@ -20,7 +20,7 @@ from yarl import URL
 SECRET_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
 """The ``-H`` headers (lower-cased) sent to the job URL's own origin only, and never shown."""
 
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
 """What a header name may hold (RFC 9110 section 5.6.2)."""
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 """What no header value may hold: a CR or LF could end the header and start another."""
@@ -45,7 +45,7 @@ def parse_header(text: str, *, secret: bool = False) -> tuple[str, str]:
     name = name.strip()
     # "Authorization token", its colon forgotten, is as secret as with it.
     hidden = secret or is_secret(name.split(maxsplit=1)[0] if name else "")
-    if not colon or not _TOKEN.fullmatch(name):
+    if not colon or not HEADER_NAME.fullmatch(name):
         shown = (f"{name}: ***" if colon else "***") if hidden else text
         raise ValueError(f"{shown!r} is not a header like 'Name: value'")
     if CONTROL_CHARACTERS.search(value):

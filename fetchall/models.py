@@ -45,6 +45,9 @@ class ErrorKind(enum.StrEnum):
     """The ``--workers`` process fetching the job died or stopped answering; never retried."""
     EXPECTATION = "expectation"
     """The response arrived and was accepted, but a check on it failed."""
+    SAVE = "save"
+    """The body arrived but could not be written under ``--save`` (disk full, name too
+    long, no permission); never retried."""
 
 
 @dataclass(frozen=True, slots=True)

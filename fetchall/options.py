@@ -8,13 +8,14 @@ with a message that says what to change, which the CLI turns into a usage error.
 from __future__ import annotations
 
 import math
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fetchall._version import __version__
-from fetchall.headers import CONTROL_CHARACTERS, HeaderFor
+from fetchall.headers import CONTROL_CHARACTERS, HEADER_NAME, HeaderFor
 from fetchall.statuses import AcceptedStatuses
 
 if TYPE_CHECKING:
@@ -99,6 +100,7 @@ class Options:
         return self.retries > 0 or self.wait is not None
 
     def __post_init__(self) -> None:
+        _check_types(self)
         _at_least("limit", self.limit, 1)
         _at_least("per_host", self.per_host, 1)
         _positive("rate", self.rate)
@@ -133,6 +135,92 @@ def _check_warn_on(warn_on: object) -> None:
 
     if not isinstance(warn_on, WarnOn):
         raise ValueError(f"warn_on must be a WarnOn, e.g. WarnOn.parse('timeout'), not {warn_on!r}")
+
+
+_NUMBER = (int, float)
+_PATHS = frozenset({"cacert", "cert", "key", "save_dir"})
+_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "limit": ((int,), "an int"),
+    "per_host": ((int, type(None)), "an int or None"),
+    "rate": ((*_NUMBER, type(None)), "a number or None"),
+    "timeout": (_NUMBER, "a number of seconds"),
+    "connect_timeout": (_NUMBER, "a number of seconds"),
+    "deadline": ((*_NUMBER, type(None)), "a number of seconds or None"),
+    "retries": ((int,), "an int"),
+    "retry_backoff": (_NUMBER, "a number of seconds"),
+    "wait": ((*_NUMBER, type(None)), "a number of seconds or None"),
+    "max_failures": ((int, type(None)), "an int or None"),
+    "stagger": (_NUMBER, "a number of seconds"),
+    "accept": ((AcceptedStatuses,), "an AcceptedStatuses (AcceptedStatuses.parse('200-299'))"),
+    "max_redirects": ((int,), "an int"),
+    "method": ((str,), "a str"),
+    "headers": ((tuple,), "a tuple of (name, value) pairs of str"),
+    "user_agent": ((str,), "a str"),
+    "insecure": ((bool,), "a bool"),
+    "cacert": ((Path, type(None)), "a path or None"),
+    "cert": ((Path, type(None)), "a path or None"),
+    "key": ((Path, type(None)), "a path or None"),
+    "max_size": ((int, type(None)), "an int (bytes) or None"),
+    "save_dir": ((Path, type(None)), "a path or None"),
+    "expect": ((tuple,), "a tuple of checks"),
+    "workers": ((int,), "an int"),
+    "header_for": ((tuple,), "a tuple of HeaderFor values"),
+    # Its own check follows (_check_warn_on): WarnOn is imported only when one is given.
+    "warn_on": ((object,), "a WarnOn or None"),
+    "strict": ((bool,), "a bool"),
+}
+"""What each field holds; a bool is no number here (``limit=True`` is a mistake)."""
+
+
+def _check_types(options: Options) -> None:
+    """Raise TypeError naming the first field that holds the wrong type of value.
+
+    A path may be given as a str, ``accept`` as a list like ``"200-299,304"``, and pairs or
+    checks as a list: they are stored as the field's own type, so that the options stay one
+    frozen, hashable value.
+    """
+    for each in fields(options):
+        value = getattr(options, each.name)
+        if each.name in _PATHS and isinstance(value, (str, os.PathLike)):
+            value = Path(value)
+        elif each.name in ("headers", "expect", "header_for") and isinstance(value, list):
+            value = tuple(value)
+        elif each.name == "accept" and isinstance(value, str):
+            try:
+                value = AcceptedStatuses.parse(value)
+            except ValueError as exc:
+                raise ValueError(f"accept: {exc}") from None
+        if (known := _TYPES.get(each.name)) is None:
+            continue  # pragma: no cover (a new field not yet in the table: its test says so)
+        kinds, what = known
+        if (isinstance(value, bool) and bool not in kinds) or not isinstance(value, kinds):
+            raise TypeError(f"{each.name} must be {what}, not {_shown(value)}")
+        object.__setattr__(options, each.name, value)
+    for pair in options.headers:
+        _check_header(pair)
+    if options.expect:
+        from fetchall.checks import Check  # noqa: PLC0415 (only for runs with checks)
+
+        for check in options.expect:
+            if not isinstance(check, Check):
+                raise TypeError(f"expect must be a tuple of checks, not one of {_shown(check)}")
+
+
+def _check_header(pair: Any) -> None:
+    if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(p, str) for p in pair)):
+        raise TypeError(
+            f"headers must be a tuple of (name, value) pairs of str, not {_shown(pair)}"
+        )
+    name, value = pair
+    if not HEADER_NAME.fullmatch(name):
+        raise ValueError(f"headers: {name!r} is not a header name")
+    if CONTROL_CHARACTERS.search(value):
+        raise ValueError(f"headers: the value of {name} may not hold control characters")
+
+
+def _shown(value: object) -> str:
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 40 else text[:37] + '...'}"
 
 
 def _at_least(name: str, value: int | None, low: int) -> None:

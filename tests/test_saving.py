@@ -228,13 +228,8 @@ class TestInterrupted:
             text=True,
         )
         server.wait_until(lambda s: s.completed == 1 and s.in_flight == 1)
-        # The trickling body has begun: its temporary file exists.
-        host_dir = directory / f"127.0.0.1_{server.port}"
-        server.wait_until(
-            lambda s: (
-                host_dir.is_dir() and any(p.name.endswith(".part") for p in host_dir.iterdir())
-            )
-        )
+        # The trickling body has begun: its temporary file exists, at the top of DIR.
+        server.wait_until(lambda s: any(p.name.endswith(".part") for p in directory.iterdir()))
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=30)
         assert process.returncode == 130

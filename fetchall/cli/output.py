@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import select
 import stat
@@ -41,6 +42,11 @@ class Output:
         self.closed = False
         """Whether the reader of stdout went away."""
         self._stdout = stdout
+        # Under PYTHONUNBUFFERED (python -u) stdout's text layer writes straight to the file
+        # and drops what a short write left over (a pipe whose reader left mid-write): then
+        # the bytes are written here, every one, so that a closed pipe shows as one.
+        buffer = getattr(stdout, "buffer", None)
+        self._raw = buffer if isinstance(buffer, io.RawIOBase) else None
         self._loop = loop
         self._on_closed = on_closed
         # Only when both streams are the same terminal can the two lines collide.
@@ -90,10 +96,23 @@ class Output:
         if self.closed:
             return
         try:
-            self._stdout.write(text)
-            self._stdout.flush()
+            if self._raw is None:
+                self._stdout.write(text)
+                self._stdout.flush()
+            else:
+                self._write_all(self._raw, text)
         except BrokenPipeError:
             self._pipe_closed()
+
+    def _write_all(self, raw: io.RawIOBase, text: str) -> None:
+        self._stdout.flush()  # anything written to the text layer before goes first
+        data = memoryview(text.encode(self._stdout.encoding, self._stdout.errors or "strict"))
+        while data:
+            written = raw.write(data)
+            if written is None:  # a non-blocking stdout that is full: wait until it drains
+                select.select([], [raw], [])
+                continue
+            data = data[written:]
 
     def watch_for_reader_gone(self) -> None:
         """Notice at once when the reader of a stdout pipe goes away (``| head``), not only at

@@ -76,12 +76,17 @@ async def _fetch(settings: Settings, console: Console, sources: list[_Source]) -
         report_files.end(summary)
     output.end(summary)
     publish_to_github(formatter, summary, console.environ)
-    return exit_status(
+    for failure in report_files.failures:
+        click.echo(f"fetchall: error: {failure}", file=console.stderr)
+    status = exit_status(
         summary,
         signum=signals.received,
         output_closed=output.closed,
         deadline_reached=engine.stopper.reason is StopReason.DEADLINE,
     )
+    if report_files.failures and status is ExitStatus.SUCCESS:
+        return ExitStatus.FAILURE  # a report that CI reads is missing: not a success
+    return status
 
 
 def _open_reports(settings: Settings, context: FormatContext) -> ReportFiles:

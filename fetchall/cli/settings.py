@@ -62,7 +62,7 @@ class Settings:
         except ValueError as exc:
             raise OneLineUsageError(str(exc)) from None
         if options.save_dir is not None:
-            _check_writable(options.save_dir)
+            _check_writable(options.save_dir, staged=params["mode"] == Mode.ALL.value)
         if options.cacert or options.cert:
             # A file that is not PEM is refused before any request, naming it.
             from fetchall.transport.tls import ssl_context_for  # noqa: PLC0415 (loads ssl)
@@ -102,12 +102,19 @@ def _filled_in(
     return headers, header_for
 
 
-def _check_writable(directory: Path) -> None:
+def _check_writable(directory: Path, *, staged: bool) -> None:
     """Make ``--save``'s folder now, so that one that cannot be is a usage error, not a
-    failure of every job."""
+    failure of every job. In ``all`` mode (``staged``) DIR appears only with its bodies:
+    the nearest folder that exists on its way must be writable instead."""
+    folder = directory
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        if not os.access(directory, os.W_OK | os.X_OK):
+        if staged:
+            while not folder.is_dir() and folder != folder.parent:
+                if folder.exists():  # a file where DIR or one of its folders would go
+                    raise NotADirectoryError(20, "Not a directory")
+                folder = folder.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        if not os.access(folder, os.W_OK | os.X_OK):
             raise PermissionError(13, "Permission denied")
     except OSError as exc:
         raise OneLineUsageError(f"--save {directory}: {exc.strerror or exc}") from None

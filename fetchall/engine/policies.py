@@ -14,10 +14,15 @@ from fetchall.engine.stopping import Stopper, StopReason
 from fetchall.models import ErrorKind, FetchError, Job, Mode, Result, result_for
 
 ResultCallback = Callable[[Result], None]
+BodyDropper = Callable[[str], None]
+"""Removes a saved body (by its ``saved_to``) whose job is reported stopped after all."""
 
 
-def stopped_result(job: Job, reason: StopReason) -> Result:
-    """The result of a job stopped by ``reason``: a ``deadline`` failure or ``cancelled``.
+def stopped_result(
+    job: Job, reason: StopReason, *, attempts: int = 0, elapsed_ms: int = 0
+) -> Result:
+    """The result of a job stopped by ``reason``: a ``deadline`` failure or ``cancelled``,
+    with the ``attempts`` it made and the time it took (none for a job never started).
 
     Each of the job's checks is reported as not judged, however far the job got.
     """
@@ -35,7 +40,13 @@ def stopped_result(job: Job, reason: StopReason) -> Result:
             kind = ErrorKind.CANCELLED
         case _:  # pragma: no cover (unreachable: the cases above name every member)
             assert_never(reason)
-    return result_for(job, error=FetchError(kind, reason.value))
+    error = FetchError(kind, reason.value)
+    return result_for(job, error=error, attempts=attempts, elapsed_ms=elapsed_ms)
+
+
+def stopped_instead(result: Result, job: Job, reason: StopReason) -> Result:
+    """``result``, which came in the instant the run stopped, reported as stopped."""
+    return stopped_result(job, reason, attempts=result.attempts, elapsed_ms=result.elapsed_ms)
 
 
 class Counts:
@@ -95,8 +106,11 @@ class Policy(Protocol):
     def finished(self, job: Job, result: Result) -> None:
         """``job`` ended on its own, well or badly, as ``result``."""
 
-    def interrupted(self, job: Job, reason: StopReason) -> None:
-        """``job`` was running or waiting when the run stopped."""
+    def interrupted(
+        self, job: Job, reason: StopReason, *, attempts: int = 0, elapsed_ms: int = 0
+    ) -> None:
+        """``job`` was running (``attempts`` made, for ``elapsed_ms``) or waiting when the
+        run stopped."""
 
     def close(self) -> None:
         """The run is over: report whatever is still held back."""
@@ -109,20 +123,28 @@ class _Streaming:
     _judge: Callable[[Result], None]
     """What the mode does with a result that came before any stop."""
 
-    def __init__(self, emit: ResultCallback, stopper: Stopper) -> None:
+    def __init__(
+        self, emit: ResultCallback, stopper: Stopper, drop_body: BodyDropper | None
+    ) -> None:
         self.counts = Counts()
         self._emit = emit
         self._stopper = stopper
+        self._drop_body = drop_body
 
-    def interrupted(self, job: Job, reason: StopReason) -> None:
-        self._report(stopped_result(job, reason))
+    def interrupted(
+        self, job: Job, reason: StopReason, *, attempts: int = 0, elapsed_ms: int = 0
+    ) -> None:
+        self._report(stopped_result(job, reason, attempts=attempts, elapsed_ms=elapsed_ms))
 
     def finished(self, job: Job, result: Result) -> None:
         if self._stopper.reason is not None:
             # Ended in the instant between the stop and the cancellation: it is reported like
             # the jobs still running then, so a stop's outcome does not depend on that race
-            # (``--max-failures N`` reports exactly N failures, ``first`` exactly one winner).
-            self._report(stopped_result(job, self._stopper.reason))
+            # (``--max-failures N`` reports exactly N failures, ``first`` exactly one winner),
+            # and a job reported cancelled keeps no body.
+            if result.saved_to is not None and self._drop_body is not None:
+                self._drop_body(result.saved_to)
+            self._report(stopped_instead(result, job, self._stopper.reason))
         else:
             self._judge(result)
 
@@ -137,8 +159,14 @@ class _Streaming:
 class IndependentPolicy(_Streaming):
     """Every job counts on its own; ``max_failures`` failures stop the run."""
 
-    def __init__(self, emit: ResultCallback, stopper: Stopper, max_failures: int | None) -> None:
-        super().__init__(emit, stopper)
+    def __init__(
+        self,
+        emit: ResultCallback,
+        stopper: Stopper,
+        max_failures: int | None,
+        drop_body: BodyDropper | None = None,
+    ) -> None:
+        super().__init__(emit, stopper, drop_body)
         self._max_failures = max_failures
 
     def _judge(self, result: Result) -> None:
@@ -155,8 +183,14 @@ class FirstSuccessPolicy(_Streaming):
     racer starts that long after the previous one, or at once when the previous one failed.
     """
 
-    def __init__(self, emit: ResultCallback, stopper: Stopper, stagger: float = 0.0) -> None:
-        super().__init__(emit, stopper)
+    def __init__(
+        self,
+        emit: ResultCallback,
+        stopper: Stopper,
+        stagger: float = 0.0,
+        drop_body: BodyDropper | None = None,
+    ) -> None:
+        super().__init__(emit, stopper, drop_body)
         self.stagger = Stagger(stagger) if stagger > 0 else None
 
     def _judge(self, result: Result) -> None:
@@ -184,8 +218,11 @@ class AllOrNothingPolicy:
         if not result.ok:
             self._stopper.stop(StopReason.SIBLING_FAILED)
 
-    def interrupted(self, job: Job, reason: StopReason) -> None:
-        self._results[job.index] = stopped_result(job, reason)
+    def interrupted(
+        self, job: Job, reason: StopReason, *, attempts: int = 0, elapsed_ms: int = 0
+    ) -> None:
+        result = stopped_result(job, reason, attempts=attempts, elapsed_ms=elapsed_ms)
+        self._results[job.index] = result
 
     def close(self) -> None:
         reason = self._stopper.reason
@@ -198,7 +235,7 @@ class AllOrNothingPolicy:
             elif result.ok:
                 # An aborted transaction: completed results are discarded, not reported.
                 shown = StopReason.SIBLING_FAILED if reason is StopReason.DEADLINE else reason
-                result = stopped_result(job, shown)
+                result = stopped_instead(result, job, shown)
             self.counts.add(result)
             self._emit(result)
 
@@ -217,12 +254,14 @@ def streaming_policy_for(
     *,
     max_failures: int | None,
     stagger: float,
+    drop_body: BodyDropper | None = None,
 ) -> Policy:
-    """The policy of a mode whose results stream out as they come (all but ``all``)."""
+    """The policy of a mode whose results stream out as they come (all but ``all``);
+    ``drop_body`` removes the saved body of a job reported stopped after all."""
     match mode:
         case Mode.FIRST:
-            return FirstSuccessPolicy(emit, stopper, stagger)
+            return FirstSuccessPolicy(emit, stopper, stagger, drop_body)
         case Mode.INDEPENDENT:
-            return IndependentPolicy(emit, stopper, max_failures)
+            return IndependentPolicy(emit, stopper, max_failures, drop_body)
         case _:  # pragma: no cover (unreachable: the cases above name every member)
             assert_never(mode)

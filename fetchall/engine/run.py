@@ -102,6 +102,7 @@ class Run:
                     self.stopper,
                     max_failures=self.options.max_failures,
                     stagger=self.options.stagger,
+                    drop_body=None if self._store is None else self._store.drop,
                 )
                 await self._fetch(jobs, policy)
                 if self.stopper.reason is not None:

@@ -17,6 +17,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 from fetchall.engine.stopping import RunStopped, Stopper, StopReason
+from fetchall.transport import TRIES, Tries
 
 if TYPE_CHECKING:
     from fetchall.engine.policies import Policy
@@ -69,11 +70,17 @@ class Slots:
 
     async def _fetch_jobs(self) -> None:
         policy, transport = self._policy, self._transport
+        # This slot's own (a task has its own context): written only by a fetch cancelled.
+        tries = Tries()
+        TRIES.set(tries)
         while (job := await self._next_job()) is not None:
             try:
                 result = await transport.fetch(job)
             except asyncio.CancelledError:
-                policy.interrupted(job, self._stopper.reason or StopReason.INTERRUPTED)
+                reason = self._stopper.reason or StopReason.INTERRUPTED
+                policy.interrupted(
+                    job, reason, attempts=tries.attempts, elapsed_ms=tries.elapsed_ms
+                )
                 raise
             policy.finished(job, result)
             # Let every response that is ready be handled before sending the next

@@ -9,6 +9,8 @@ may pass any object with this shape.
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from fetchall.models import Job, Result
@@ -27,6 +29,24 @@ class Transport(AbstractAsyncContextManager["Transport"], Protocol):
         Cancelling the call stops the fetch and closes its connection.
         """
         ...
+
+
+@dataclass(slots=True)
+class Tries:
+    """What a fetch had done when it was cancelled: its attempts and the time they took.
+
+    A fetch writes it only on its way out with ``CancelledError``, so that a job stopped by
+    ``--deadline`` or cancelled still reports them; a run where nothing is cancelled never
+    touches it. The engine hands one to each of its slots through :data:`TRIES` (a slot is
+    a task, so each has its own).
+    """
+
+    attempts: int = 0
+    elapsed_ms: int = 0
+
+
+TRIES: ContextVar[Tries] = ContextVar("fetchall_tries")
+"""The :class:`Tries` of the task that is fetching, if its engine asked for one."""
 
 
 def transport_for(options: Options, store: BodyStore | None) -> Transport:

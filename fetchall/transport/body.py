@@ -59,16 +59,24 @@ async def receive(
     """
     if store is None or save_as is None:
         return seen_of(response, await read_body(response, max_size, None, kept))
-    # Bodies are laid out by the URL as given, so users can find them from their list.
-    sink = store.open(save_as)
+    from fetchall.saving import SaveFailed  # noqa: PLC0415 (loaded with the store already)
+
     saved_to = None
+    size = 0
     try:
-        size = await read_body(response, max_size, sink, kept)
-        saved_to = sink.commit()
-    finally:
-        # Failed, timed out or cancelled (CancelledError passes on): no file stays.
-        if saved_to is None:
-            sink.discard()
+        # Bodies are laid out by the URL as given, so users can find them from their list.
+        sink = store.open(save_as)
+        try:
+            size = await read_body(response, max_size, sink, kept)
+            saved_to = sink.commit()
+        finally:
+            # Failed, timed out or cancelled (CancelledError passes on): no file stays.
+            if saved_to is None:
+                sink.discard()
+    except SaveFailed as failure:
+        response.close()  # the rest of the body has nowhere to go
+        error = FetchError(ErrorKind.SAVE, failure.message)
+        raise AttemptFailed(error, seen_of(response, size)) from None
     return seen_of(response, size, saved_to)
 
 

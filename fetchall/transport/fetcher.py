@@ -24,6 +24,7 @@ from fetchall.models import ErrorKind, FetchError, Job, Response, Result, result
 from fetchall.options import Options
 from fetchall.shown import redact
 from fetchall.statuses import AcceptedStatuses
+from fetchall.transport import TRIES
 from fetchall.transport.attempt import AttemptFailed, seen_of
 from fetchall.transport.body import read_body, receive
 from fetchall.transport.errors import error_for
@@ -115,35 +116,41 @@ class Fetcher:
             save_as = self._store.claim(url)
         bounds = self._bounds
         attempts = 0
-        while True:
-            attempts += 1
-            try:
-                # One attempt waits for its bounds, if any, then sends; without bounds (the
-                # usual case) nothing stands between: this runs once per request.
-                if bounds is None:
-                    response, outcomes = await self._send(url, save_as, job.checks)
-                else:
-                    async with bounds.held(url.host or ""):
+        try:
+            while True:
+                attempts += 1
+                try:
+                    # One attempt waits for its bounds, if any, then sends; without bounds
+                    # (the usual case) nothing stands between: this runs once per request.
+                    if bounds is None:
                         response, outcomes = await self._send(url, save_as, job.checks)
-            except AttemptFailed as failure:
-                delay = _delay_before_next_try(
-                    self._options, self._wait_until, job, attempts, failure
+                    else:
+                        async with bounds.held(url.host or ""):
+                            response, outcomes = await self._send(url, save_as, job.checks)
+                except AttemptFailed as failure:
+                    delay = _delay_before_next_try(
+                        self._options, self._wait_until, job, attempts, failure
+                    )
+                    if delay is None:
+                        return _final_failure(job, failure, self._warn_on, attempts, started)
+                    await asyncio.sleep(delay)
+                    continue
+                elapsed_ms = _ms_since(started)
+                # Only a job with checks can pass with a warning from them.
+                warnings = None if outcomes is None else warnings_of(outcomes)
+                return result_for(
+                    job,
+                    response=response,
+                    attempts=attempts,
+                    elapsed_ms=elapsed_ms,
+                    checks=outcomes,
+                    warnings=warnings,
                 )
-                if delay is None:
-                    return _final_failure(job, failure, self._warn_on, attempts, started)
-                await asyncio.sleep(delay)
-                continue
-            elapsed_ms = _ms_since(started)
-            # Only a job with checks can pass with a warning from them.
-            warnings = None if outcomes is None else warnings_of(outcomes)
-            return result_for(
-                job,
-                response=response,
-                attempts=attempts,
-                elapsed_ms=elapsed_ms,
-                checks=outcomes,
-                warnings=warnings,
-            )
+        except asyncio.CancelledError:
+            # Stopped by the deadline or cancelled: the engine reports what was done so far.
+            if (tries := TRIES.get(None)) is not None:
+                tries.attempts, tries.elapsed_ms = attempts, _ms_since(started)
+            raise
 
     async def _send(
         self, url: URL, save_as: PurePosixPath | None, checks: tuple[Check, ...]

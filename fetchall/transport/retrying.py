@@ -10,8 +10,9 @@ from fetchall.models import ErrorKind, FetchError
 from fetchall.options import Options
 
 RETRYABLE_KINDS = frozenset({ErrorKind.CONNECT, ErrorKind.PROTOCOL, ErrorKind.TIMEOUT})
+"""Failures that no wait can mend: the URL itself, or the local disk."""
 RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
-NEVER_TRIED_AGAIN = frozenset({ErrorKind.INVALID_URL, ErrorKind.WORKER_LOST})
+NEVER_TRIED_AGAIN = frozenset({ErrorKind.INVALID_URL, ErrorKind.SAVE, ErrorKind.WORKER_LOST})
 """Failures ``--wait`` does not try again: another try cannot help, or could do harm again."""
 MAX_RETRY_AFTER = 60.0
 """A server may ask for a longer pause, but a smoke check should not sit still for hours."""
