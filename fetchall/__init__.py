@@ -16,19 +16,19 @@ if TYPE_CHECKING:
     from fetchall.engine.run import Run
     from fetchall.engine.stopping import Stopper, StopReason
     from fetchall.formats.groups import ErrorGroup
-    from fetchall.headers import HeaderFor
     from fetchall.inputs.sharding import Shard
     from fetchall.models import ErrorKind, FetchError, Job, JobWarning, Mode, Result, Summary
     from fetchall.options import Options
+    from fetchall.options.headers import HeaderFor
+    from fetchall.options.warn_on import WarnOn
     from fetchall.statuses import AcceptedStatuses
-    from fetchall.warn_on import WarnOn
 
 _EXPORTS = {
     "AcceptedStatuses": "fetchall.statuses",
     "ErrorGroup": "fetchall.formats.groups",
     "ErrorKind": "fetchall.models",
     "FetchError": "fetchall.models",
-    "HeaderFor": "fetchall.headers",
+    "HeaderFor": "fetchall.options.headers",
     "Job": "fetchall.models",
     "Mode": "fetchall.models",
     "Options": "fetchall.options",
@@ -43,7 +43,7 @@ _EXPORTS = {
     "stream": "fetchall.api",
     # Warnings: a third outcome.
     "JobWarning": "fetchall.models",
-    "WarnOn": "fetchall.warn_on",
+    "WarnOn": "fetchall.options.warn_on",
 }
 
 __all__ = [

@@ -178,27 +178,9 @@ class Result:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         """Rebuild a result from its JSON object (used to merge shard reports)."""
-        from fetchall.result_dicts import outcomes_from, warnings_from  # noqa: PLC0415
+        from fetchall.result_dicts import result_from  # noqa: PLC0415 (only --merge reads)
 
-        error = data.get("error")
-        return cls(
-            url=str(data["url"]),
-            index=int(data["index"]),
-            source=str(data["source"]),
-            ok=bool(data["ok"]),
-            status=None if data.get("status") is None else int(data["status"]),
-            final_url=data.get("final_url"),
-            bytes=int(data.get("bytes", 0)),
-            elapsed_ms=int(data.get("elapsed_ms", 0)),
-            attempts=int(data.get("attempts", 0)),
-            content_type=data.get("content_type"),
-            saved_to=data.get("saved_to"),
-            error=None
-            if error is None
-            else FetchError(ErrorKind(error["kind"]), str(error["message"])),
-            checks=None if data.get("checks") is None else outcomes_from(data["checks"]),
-            warnings=None if data.get("warnings") is None else warnings_from(data["warnings"]),
-        )
+        return result_from(data)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,4 @@
-"""The parts of a result's JSON object that need the checks to be read back (``--merge``)."""
+"""A result read back from its JSON object (``--merge``), checks and warnings included."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from fetchall.checks import CheckKey, CheckOutcome
 from fetchall.checks.model import WARN_PREFIX
-from fetchall.models import ErrorKind, JobWarning
+from fetchall.models import ErrorKind, FetchError, JobWarning, Result
 
 
 def warnings_from(items: list[dict[str, Any]]) -> tuple[JobWarning, ...]:
@@ -35,3 +35,26 @@ def _outcome_from(item: dict[str, Any]) -> CheckOutcome:
     if key is None:
         raise ValueError(f"not a check: {text!r}")
     return CheckOutcome(text, bool(item["ok"]), str(item["message"]), key, plain != text)
+
+
+def result_from(data: dict[str, Any]) -> Result:
+    """Rebuild a result from its JSON object (see :meth:`Result.to_dict`)."""
+    error = data.get("error")
+    return Result(
+        url=str(data["url"]),
+        index=int(data["index"]),
+        source=str(data["source"]),
+        ok=bool(data["ok"]),
+        status=None if data.get("status") is None else int(data["status"]),
+        final_url=data.get("final_url"),
+        bytes=int(data.get("bytes", 0)),
+        elapsed_ms=int(data.get("elapsed_ms", 0)),
+        attempts=int(data.get("attempts", 0)),
+        content_type=data.get("content_type"),
+        saved_to=data.get("saved_to"),
+        error=None
+        if error is None
+        else FetchError(ErrorKind(error["kind"]), str(error["message"])),
+        checks=None if data.get("checks") is None else outcomes_from(data["checks"]),
+        warnings=None if data.get("warnings") is None else warnings_from(data["warnings"]),
+    )

@@ -7,8 +7,8 @@ import pickle
 import pytest
 from yarl import URL
 
-from fetchall.headers import HeaderFor, HostPattern, PatternKind, parse_header
 from fetchall.options import Options
+from fetchall.options.headers import HeaderFor, HostPattern, PatternKind, parse_header
 
 
 class TestHostPattern:

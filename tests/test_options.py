@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from fetchall.headers import parse_header
 from fetchall.options import Options, parse_size
+from fetchall.options.headers import parse_header
 from fetchall.statuses import AcceptedStatuses
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from fetchall.models import ErrorKind, FetchError
 from fetchall.options import Options
+from fetchall.options.warn_on import WarnOn, warnable_kinds
 from fetchall.statuses import AcceptedStatuses
-from fetchall.warn_on import WarnOn, warnable_kinds
 
 TIMEOUT = FetchError(ErrorKind.TIMEOUT, "timed out after 30.0 s")
 STATUS = FetchError(ErrorKind.HTTP_STATUS, "HTTP 429 Too Many Requests")

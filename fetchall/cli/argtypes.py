@@ -18,10 +18,10 @@ from fetchall.cli.status import OneLineUsageError
 if TYPE_CHECKING:
     from fetchall.checks import Check
     from fetchall.cli.reports import ReportSpec
-    from fetchall.headers import HeaderFor
     from fetchall.inputs.reader import Shard
+    from fetchall.options.headers import HeaderFor
+    from fetchall.options.warn_on import WarnOn
     from fetchall.statuses import AcceptedStatuses
-    from fetchall.warn_on import WarnOn
 
 # click makes a type of a plain function (its name, upper-cased, is the metavar shown in
 # --help) and turns the ValueError it raises into a usage error with the error's message.
@@ -36,7 +36,7 @@ def codes(text: str) -> AcceptedStatuses:
 
 def warn_on(text: str) -> WarnOn:
     """``--warn-on``: error kinds and statuses, ``timeout,429,500-599``."""
-    from fetchall.warn_on import WarnOn  # noqa: PLC0415 (import-light --help)
+    from fetchall.options.warn_on import WarnOn  # noqa: PLC0415 (import-light --help)
 
     return WarnOn.parse(text)
 
@@ -78,7 +78,7 @@ class Header(click.ParamType[tuple[str, str], str]):
     def convert(
         self, value: str, param: click.Parameter | None, ctx: click.Context | None
     ) -> tuple[str, str]:
-        from fetchall.headers import parse_header  # noqa: PLC0415 (import-light --help)
+        from fetchall.options.headers import parse_header  # noqa: PLC0415 (import-light --help)
 
         try:
             return parse_header(value)
@@ -89,7 +89,7 @@ class Header(click.ParamType[tuple[str, str], str]):
 def user_agent(text: str) -> str:
     """``--user-agent``: any text but control characters, which could end the header and
     start another (as for ``-H``)."""
-    from fetchall.headers import CONTROL_CHARACTERS  # noqa: PLC0415 (import-light --help)
+    from fetchall.options.headers import CONTROL_CHARACTERS  # noqa: PLC0415 (import-light --help)
 
     if CONTROL_CHARACTERS.search(text):
         raise ValueError(f"{text!r}: a User-Agent may not hold control characters")
@@ -116,7 +116,7 @@ class HeaderForType(click.ParamType["HeaderFor", "tuple[str, str]"]):
     def convert(
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> HeaderFor:
-        from fetchall.headers import HeaderFor  # noqa: PLC0415 (import-light --help)
+        from fetchall.options.headers import HeaderFor  # noqa: PLC0415 (import-light --help)
 
         assert isinstance(value, tuple | list), "click hands over the option's two values"
         pattern, header = value

@@ -18,8 +18,8 @@ from fetchall.options import Options
 
 if TYPE_CHECKING:
     from fetchall.cli.reports import ReportSpec
-    from fetchall.headers import HeaderFor
     from fetchall.inputs.reader import Shard
+    from fetchall.options.headers import HeaderFor
 
 # The command's parameters that shape fetching carry the names of these fields.
 _OPTION_FIELDS = tuple(field.name for field in dataclasses.fields(Options))
@@ -89,7 +89,7 @@ def _filled_in(
     params: Mapping[str, Any], environ: Mapping[str, str]
 ) -> tuple[tuple[tuple[str, str], ...], tuple[HeaderFor, ...]]:
     """``-H`` and ``--header-for`` with the ``${NAME}`` in their values filled in."""
-    from fetchall.headers import fill_in  # noqa: PLC0415 (import-light --help)
+    from fetchall.options.headers import fill_in  # noqa: PLC0415 (import-light --help)
 
     try:
         headers = tuple((name, fill_in(name, value, environ)) for name, value in params["headers"])

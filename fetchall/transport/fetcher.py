@@ -28,7 +28,7 @@ from fetchall.transport import TRIES
 from fetchall.transport.attempt import AttemptFailed, seen_of
 from fetchall.transport.body import read_body, receive
 from fetchall.transport.errors import error_for
-from fetchall.transport.headers import rules_of
+from fetchall.transport.headers import first_request_headers, rules_of
 from fetchall.transport.judging import (
     fail_unless_met,
     plan_of,
@@ -44,8 +44,8 @@ from fetchall.urls import url_to_fetch
 
 if TYPE_CHECKING:
     from fetchall.checks import Check, CheckOutcome, CheckPlan
+    from fetchall.options.warn_on import WarnOn
     from fetchall.saving import BodyStore
-    from fetchall.warn_on import WarnOn
 
 log = logging.getLogger("fetchall")
 
@@ -58,11 +58,8 @@ _BODY_ERRORS = (AttemptFailed, TimeoutError, aiohttp.ClientError, OSError, Value
 
 
 class Fetcher:
-    """Fetches jobs with one shared session under the run's bounds. Use as ``async with``.
-
-    ``share`` is this fetcher's part of the run's bounds when it is one of several
-    (``--workers``); by default it has them all.
-    """
+    """Fetches jobs with one shared session under the run's bounds (its ``share`` of them
+    when it is one of several, under ``--workers``; by default all). Use as ``async with``."""
 
     def __init__(
         self, options: Options, store: BodyStore | None = None, *, share: Share | None = None
@@ -79,10 +76,8 @@ class Fetcher:
         # Asked only of a final failure: a run without --warn-on has nothing more to do.
         self._warn_on = None if options.strict else options.warn_on
         self._follow = options.max_redirects > 0
-        # Without secret -H headers or --header-for, aiohttp's own handling of headers on
-        # redirects is the rule: the request carries the -H headers and no middleware.
         self._rules = rules_of(options)
-        self._headers = (options.headers if self._rules is None else self._rules.everywhere) or None
+        self._headers = first_request_headers(options, self._rules)
         self._max_redirects = aiohttp_max_redirects(options)
         self._sessions: Sessions | None = None
         self._plain: aiohttp.ClientSession  # the session most requests use, once entered

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
-from fetchall.headers import HeaderFor, is_secret
 from fetchall.options import Options
+from fetchall.options.headers import HeaderFor, is_secret
 
 Header = tuple[str, str]
 _Origin = tuple[str, str | None, int | None]
@@ -84,3 +84,12 @@ def rules_of(options: Options) -> HeaderRules | None:
         return None
     everywhere = tuple(header for header in options.headers if not is_secret(header[0]))
     return HeaderRules(everywhere, own_origin, options.header_for)
+
+
+def first_request_headers(
+    options: Options, rules: HeaderRules | None
+) -> tuple[tuple[str, str], ...] | None:
+    """The headers every request of a run carries itself (None: none). Without rules,
+    aiohttp's own handling of headers on redirects is the rule: every ``-H`` header; with
+    them, those that go everywhere, the others added per hop by :class:`HeaderRules`."""
+    return (options.headers if rules is None else rules.everywhere) or None

@@ -14,7 +14,7 @@ from support.fault_server import FaultServer
 from yarl import URL
 
 from fetchall import Job, Options, Result
-from fetchall.headers import HeaderFor
+from fetchall.options.headers import HeaderFor
 from fetchall.transport.fetcher import Fetcher
 from fetchall.transport.headers import rules_of
 

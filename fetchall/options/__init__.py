@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fetchall._version import __version__
-from fetchall.headers import CONTROL_CHARACTERS, HEADER_NAME, HeaderFor
+from fetchall.options.headers import CONTROL_CHARACTERS, HEADER_NAME, HeaderFor
 from fetchall.statuses import AcceptedStatuses
 
 if TYPE_CHECKING:
     from fetchall.checks import Check
-    from fetchall.warn_on import WarnOn
+    from fetchall.options.warn_on import WarnOn
 
 DEFAULT_USER_AGENT = f"fetchall/{__version__}"
 
@@ -131,7 +131,7 @@ class Options:
 def _check_warn_on(warn_on: object) -> None:
     if warn_on is None:
         return
-    from fetchall.warn_on import WarnOn  # noqa: PLC0415 (start-up: only when asked)
+    from fetchall.options.warn_on import WarnOn  # noqa: PLC0415 (start-up: only when asked)
 
     if not isinstance(warn_on, WarnOn):
         raise ValueError(f"warn_on must be a WarnOn, e.g. WarnOn.parse('timeout'), not {warn_on!r}")
