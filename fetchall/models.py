@@ -46,8 +46,7 @@ class ErrorKind(enum.StrEnum):
     EXPECTATION = "expectation"
     """The response arrived and was accepted, but a check on it failed."""
     SAVE = "save"
-    """The body arrived but could not be written under ``--save`` (disk full, name too
-    long, no permission); never retried."""
+    """The body arrived but could not be written under ``--save`` (disk full…); never retried."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +97,14 @@ class JobWarning:
         """The JSON shape of a warning: ``{"kind", "check", "message"}``."""
         return {"kind": self.kind.value, "check": self.check, "message": self.message}
 
+    @classmethod
+    def from_dict(cls, item: dict[str, Any]) -> JobWarning:
+        """Read back from :meth:`to_dict` (``--merge``)."""
+        check = item.get("check")
+        return cls(
+            ErrorKind(item["kind"]), None if check is None else str(check), str(item["message"])
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Result:
@@ -146,16 +153,6 @@ class Result:
         """True for real failures: not ok and not merely cancelled."""
         return not self.ok and not self.cancelled
 
-    @property
-    def first_failed_check(self) -> str | None:
-        """The text of the first check that did not pass (what ``expectation`` groups are
-        split by), or None."""
-        failed = [outcome for outcome in self.checks or () if not outcome.ok]
-        # A failed warn: check is not what failed the job, unless --strict made it plain.
-        failing = next((outcome for outcome in failed if not outcome.warn), None)
-        failing = failing or next(iter(failed), None)
-        return None if failing is None else failing.check
-
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of a result, with the fields in the documented order."""
         return {
@@ -178,9 +175,27 @@ class Result:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Result:
         """Rebuild a result from its JSON object (used to merge shard reports)."""
-        from fetchall.result_dicts import result_from  # noqa: PLC0415 (only --merge reads)
+        from fetchall.checks import CheckOutcome  # noqa: PLC0415 (only reports with checks)
 
-        return result_from(data)
+        error, checks, warnings = data.get("error"), data.get("checks"), data.get("warnings")
+        return cls(
+            url=str(data["url"]),
+            index=int(data["index"]),
+            source=str(data["source"]),
+            ok=bool(data["ok"]),
+            status=None if data.get("status") is None else int(data["status"]),
+            final_url=data.get("final_url"),
+            bytes=int(data.get("bytes", 0)),
+            elapsed_ms=int(data.get("elapsed_ms", 0)),
+            attempts=int(data.get("attempts", 0)),
+            content_type=data.get("content_type"),
+            saved_to=data.get("saved_to"),
+            error=None
+            if error is None
+            else FetchError(ErrorKind(error["kind"]), str(error["message"])),
+            checks=None if checks is None else tuple(map(CheckOutcome.from_dict, checks)),
+            warnings=None if warnings is None else tuple(map(JobWarning.from_dict, warnings)),
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,6 @@ from fetchall.checks.verdict import (
     needs_cert,
     needs_headers,
     plan_of,
-    warnings_of,
 )
 
 __all__ = [
@@ -53,5 +52,4 @@ __all__ = [
     "plan_of",
     "render_check",
     "split_line",
-    "warnings_of",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from fetchall.checks.model import CheckKey
+from fetchall.checks.model import WARN_PREFIX, CheckKey
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +60,18 @@ class CheckOutcome:
     def to_dict(self) -> dict[str, object]:
         """The JSON object of a result's ``checks`` list: ``{"check", "ok", "message"}``."""
         return {"check": self.check, "ok": self.ok, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, item: dict[str, object]) -> CheckOutcome:
+        """Read back from :meth:`to_dict` (``--merge``); ValueError for a text that is no check."""
+        text = str(item["check"])
+        # A check's text starts with its key word (``status=200``, ``header:X~y``), after
+        # ``warn:`` for a warning check.
+        plain = text.removeprefix(WARN_PREFIX)
+        key = CheckKey.named(plain[: len(plain) - len(plain.lstrip("abcdefghijklmnopqrstuvwxyz"))])
+        if key is None:
+            raise ValueError(f"not a check: {text!r}")
+        return cls(text, bool(item["ok"]), str(item["message"]), key, plain != text)
 
     def __str__(self) -> str:
         """``body~Welcome: not found``, the form used in failure messages."""

@@ -12,7 +12,6 @@ from typing import Literal, NamedTuple
 
 from fetchall.checks.model import Check, CheckKey
 from fetchall.checks.outcome import CheckOutcome
-from fetchall.models import ErrorKind, JobWarning
 from fetchall.statuses import AcceptedStatuses
 
 FailureKind = Literal["http_status", "expectation"]
@@ -52,21 +51,6 @@ def failure_message(outcomes: Iterable[CheckOutcome]) -> str:
     """Every failed check and what was seen, in order, joined with ``; `` (empty if none):
     ``body~Welcome: not found; time<800ms: took 1.21 s``."""
     return "; ".join(str(outcome) for outcome in outcomes if not outcome.ok and not outcome.warn)
-
-
-def warnings_of(outcomes: Iterable[CheckOutcome]) -> tuple[JobWarning, ...] | None:
-    """One warning per failed ``warn:`` check, in order (``http_status`` for a ``status``
-    check, else ``expectation``), or None when every ``warn:`` check passed."""
-    warnings = tuple(
-        JobWarning(
-            ErrorKind.HTTP_STATUS if outcome.key is CheckKey.STATUS else ErrorKind.EXPECTATION,
-            outcome.check,
-            str(outcome),
-        )
-        for outcome in outcomes
-        if outcome.warn and not outcome.ok
-    )
-    return warnings or None
 
 
 class CheckPlan(NamedTuple):

@@ -75,7 +75,7 @@ class ErrorGroups:
         # The key of a group: a finer grouping adds its part here and a field to ErrorGroup.
         kind = result.error.kind
         status = result.status if kind is ErrorKind.HTTP_STATUS else None
-        check = result.first_failed_check if kind is ErrorKind.EXPECTATION else None
+        check = first_failed_check(result) if kind is ErrorKind.EXPECTATION else None
         self._count(result, kind, status, check)
 
     def _count(
@@ -111,3 +111,13 @@ class WarningGroups(ErrorGroups):
         first = result.warnings[0]
         status = result.status if first.kind is ErrorKind.HTTP_STATUS else None
         self._count(result, first.kind, status, first.check)
+
+
+def first_failed_check(result: Result) -> str | None:
+    """The text of the first check of ``result`` that did not pass (what ``expectation``
+    groups are split by), or None."""
+    failed = [outcome for outcome in result.checks or () if not outcome.ok]
+    # A failed warn: check is not what failed the job, unless --strict made it plain.
+    failing = next((outcome for outcome in failed if not outcome.warn), None)
+    failing = failing or next(iter(failed), None)
+    return None if failing is None else failing.check

@@ -90,10 +90,21 @@ def fail_unless_met(seen: Response, outcomes: tuple[CheckOutcome, ...]) -> None:
 
 
 def warnings_of(outcomes: tuple[CheckOutcome, ...]) -> tuple[JobWarning, ...] | None:
-    """The warnings of a job that passed: one per failed ``warn:`` check, or None."""
-    from fetchall.checks import warnings_of as warned  # noqa: PLC0415
+    """The warnings of a job that passed: one per failed ``warn:`` check, in order
+    (``http_status`` for a ``status`` check, else ``expectation``), or None when every
+    ``warn:`` check passed."""
+    from fetchall.checks import CheckKey  # noqa: PLC0415 (only jobs with checks)
 
-    return warned(outcomes)
+    warnings = tuple(
+        JobWarning(
+            ErrorKind.HTTP_STATUS if outcome.key is CheckKey.STATUS else ErrorKind.EXPECTATION,
+            outcome.check,
+            str(outcome),
+        )
+        for outcome in outcomes
+        if outcome.warn and not outcome.ok
+    )
+    return warnings or None
 
 
 def warned_result(job: Job, failure: AttemptFailed, *, attempts: int, elapsed_ms: int) -> Result:

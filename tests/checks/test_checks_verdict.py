@@ -125,6 +125,5 @@ def test_public_names() -> None:
         "plan_of",
         "render_check",
         "split_line",
-        "warnings_of",
     }
     assert all(hasattr(fetchall.checks, name) for name in names)

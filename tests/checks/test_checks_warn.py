@@ -17,10 +17,10 @@ from fetchall.checks import (
     parse_check,
     plan_of,
     split_line,
-    warnings_of,
 )
 from fetchall.models import ErrorKind, JobWarning
 from fetchall.statuses import AcceptedStatuses
+from fetchall.transport.judging import warnings_of
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 SLOW = Observed(status=200, final_url="https://example.com/", elapsed=1.21, body=b"Welcome")

@@ -7,7 +7,7 @@ import dataclasses
 from support.results import make_result
 
 from fetchall.checks import CheckKey, CheckOutcome
-from fetchall.formats.groups import ErrorGroups
+from fetchall.formats.groups import ErrorGroups, first_failed_check
 from fetchall.models import ErrorKind
 
 
@@ -81,7 +81,7 @@ class TestExpectationGroups:
             make_result("https://a/"),
             checks=(CheckOutcome("body~a", True, "found", CheckKey.BODY),),
         )
-        assert result.first_failed_check is None
+        assert first_failed_check(result) is None
 
 
 def _outcome(check: str, ok: bool) -> CheckOutcome:

@@ -11,6 +11,7 @@ import pytest
 from support.results import make_result
 
 from fetchall.checks import CheckKey, CheckOutcome
+from fetchall.formats.groups import first_failed_check
 from fetchall.formats.jsonl import JsonLinesFormat
 from fetchall.formats.merge import ReportError, merge
 from fetchall.models import ErrorKind, Mode
@@ -36,7 +37,7 @@ def test_checks_come_back_with_their_keys(tmp_path: Path) -> None:
     _write_report(report, _OUTCOMES)
     (result,) = merge([report]).results
     assert result.checks == _OUTCOMES
-    assert result.first_failed_check == "header:content-type~json"
+    assert first_failed_check(result) == "header:content-type~json"
 
 
 def test_a_check_with_an_unknown_key_is_not_a_report(tmp_path: Path) -> None:
