@@ -73,10 +73,15 @@ class SignalsStopRun:
         import asyncio  # noqa: PLC0415
 
         loop = asyncio.get_running_loop()
-        for signum, handler in self._previous.items():
-            loop.remove_signal_handler(signum)
-            # The loop would put Python's default handler back; the one found on entry it is.
-            signal.signal(signum, handler)
+        try:
+            for signum, handler in self._previous.items():
+                loop.remove_signal_handler(signum)
+                # The loop puts Python's default handler back; the one found on entry it is.
+                signal.signal(signum, handler)
+        except KeyboardInterrupt:
+            # A Ctrl-C in the instant between the two found Python's default handler: it is
+            # a second Ctrl-C (the run was stopping or done), which ends the process at once.
+            _exit_at_once(signal.SIGINT, None)
 
     def _on_signal(self, signum: int) -> None:
         from fetchall.engine.stopping import StopReason  # noqa: PLC0415

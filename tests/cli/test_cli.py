@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import json
@@ -24,6 +25,7 @@ from fetchall.cli import command
 from fetchall.cli.console import Console
 from fetchall.cli.settings import Settings
 from fetchall.cli.status import exit_status
+from fetchall.engine.stopping import Stopper
 from fetchall.inputs.reader import Shard
 from fetchall.models import Mode, Summary
 from fetchall.options import Options
@@ -451,3 +453,38 @@ class TestExitStatusRule:
         assert exit_status(ok, output_closed=True, signum=signal.SIGINT) == 141
         assert exit_status(ok, signum=signal.SIGINT) == 130
         assert exit_status(ok, signum=signal.SIGTERM) == 143
+
+
+def test_a_ctrl_c_while_the_handlers_are_put_back_exits_at_once(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A Ctrl-C that lands between the loop's handler going and the entry handler coming
+    back (Python's default handler then raises KeyboardInterrupt) ends the process with 130,
+    as a second Ctrl-C does, not with a traceback."""
+    from fetchall.cli import signals  # noqa: PLC0415
+
+    exits: list[int] = []
+    monkeypatch.setattr(signals.os, "_exit", exits.append)
+    entry = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        remove = loop.remove_signal_handler
+        landed: list[int] = []
+
+        def removed_then_interrupted(signum: int) -> bool:
+            found = remove(signum)
+            if not landed:  # the first time only: the Ctrl-C lands once
+                landed.append(signum)
+                raise KeyboardInterrupt
+            return found
+
+        with signals.SignalsStopRun(Stopper()):
+            monkeypatch.setattr(loop, "remove_signal_handler", removed_then_interrupted)
+
+    try:
+        asyncio.run(run())
+    finally:
+        for signum, handler in entry.items():
+            signal.signal(signum, handler)
+    assert exits == [130]
